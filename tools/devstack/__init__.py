@@ -1,0 +1,1 @@
+"""The dev stack launcher, `python -m devstack` (`make run`): configuration in `devstack.config`."""

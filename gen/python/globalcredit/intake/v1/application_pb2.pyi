@@ -263,7 +263,7 @@ class BureauConsent(_message.Message):
     """
     @_builtins.property
     def granted_at(self) -> _timestamp_pb2.Timestamp:
-        """When the applicant gave consent. Must not be in the future."""
+        """When the applicant gave consent. Must not be in the future (five minutes of clock skew are allowed)."""
 
     def __init__(
         self,

@@ -69,7 +69,7 @@ export const ApplicantSchema: GenMessage<Applicant> = /*@__PURE__*/
  */
 export type BureauConsent = Message<"globalcredit.intake.v1.BureauConsent"> & {
   /**
-   * When the applicant gave consent. Must not be in the future.
+   * When the applicant gave consent. Must not be in the future (five minutes of clock skew are allowed).
    *
    * @generated from field: google.protobuf.Timestamp granted_at = 1;
    */

@@ -1,0 +1,64 @@
+# Global Credit Core — the one entry point. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .cache/uv/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+BUF := $(VENV)/bin/buf
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help run test lint generate check-generated bench token install clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: install ## Start PostgreSQL, NATS and every service; print where to go (Ctrl-C stops it all)
+	$(PY) -m devstack
+
+test: install lint check-generated ## Run every check and test against real PostgreSQL and NATS
+	$(PY) -m pytest libs services tools tests
+
+lint: install ## buf lint + format + breaking, ruff, mypy, import contracts
+	$(BUF) lint
+	$(BUF) format --diff --exit-code
+	@if git rev-parse -q --verify main >/dev/null; then $(BUF) breaking --against '.git#branch=main'; fi
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/svckit/src services/intake/src tools/devstack tools/bench
+	$(VENV)/bin/lint-imports
+
+generate: install ## Regenerate Python (gen/python) and TypeScript (web/src/gen) from protos/
+	tools/generate.sh
+
+check-generated: generate ## Fail when the committed generated code is stale
+	@git diff --exit-code --stat -- gen/python web/src/gen || \
+	  (echo "generated code is stale: run 'make generate' and commit the result" >&2; exit 1)
+	@test -z "$$(git ls-files --others --exclude-standard -- gen/python web/src/gen)" || \
+	  (echo "generated files are not committed: run 'make generate' and commit the result" >&2; exit 1)
+
+bench: install ## Measure CreateApplication throughput and latency beside the raw PostgreSQL insert rate
+	$(PY) -m bench
+
+token: install ## Print a development token: make token ROLE=analyst [PARTNER_ID=p-1]
+	@$(PY) -m devstack token $(or $(ROLE),analyst) $(if $(PARTNER_ID),--partner-id $(PARTNER_ID))
+
+install: $(VENV)/.synced web/node_modules/.installed ## Create the virtual environment and node modules
+
+$(UV):
+	$(PYTHON) -m venv .cache/uv
+	.cache/uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml */*/pyproject.toml
+	$(UV) sync --frozen --all-packages --python $(PYTHON)
+	@touch $@
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+clean: ## Remove the virtual environment, node modules and caches (keeps .run, the dev stack's data)
+	rm -rf $(VENV) .cache web/node_modules .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,28 @@
+"""`python -m intake` serves; `python -m intake migrate` brings the schema up to date."""
+
+import sys
+
+from intake.settings import IntakeSettings
+
+
+def main() -> None:
+    command = sys.argv[1] if len(sys.argv) > 1 else "serve"
+    if command == "migrate":
+        from svckit.settings import DatabaseSettings
+
+        from intake.migrate import migrate
+
+        migrate(DatabaseSettings().database_url)
+    elif command == "serve":
+        from svckit.server import run
+
+        from intake.app import serve
+
+        settings = IntakeSettings()
+        run(lambda: serve(settings))
+    else:
+        sys.exit(f"usage: python -m intake [serve|migrate]; unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    main()

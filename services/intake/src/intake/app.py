@@ -1,0 +1,106 @@
+"""Intake's composition root: builds the engine, the use cases, the gRPC server and the outbox relay,
+runs them, and takes them down in order."""
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine
+from svckit.auth import JwtVerifier
+from svckit.db import create_engine
+from svckit.logging import configure_logging
+from svckit.metrics import start_metrics_server
+from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
+from svckit.telemetry import configure_tracing
+
+from intake.api import ACCESS_POLICY, ERROR_DOMAIN, SERVICE_NAME, IntakeApi, register
+from intake.events import EventPublisher, JetStreamLink
+from intake.outbox import OutboxRelay
+from intake.pii import PiiCipher
+from intake.repository import Database, OutboxSignal, OutboxStore, check_connection
+from intake.service import IntakeService
+from intake.settings import IntakeSettings
+
+
+@dataclass
+class IntakeApp:
+    """A built intake: its server (bound, not started), the relay, and what they hold open."""
+
+    server: BuiltServer
+    relay: OutboxRelay
+    engine: AsyncEngine
+    link: JetStreamLink
+    _relay_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.server.start()
+        self.start_relay()
+
+    def start_relay(self) -> None:
+        self._relay_task = asyncio.create_task(self.relay.run(), name="outbox-relay")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop taking calls, let in-flight ones finish, relay what they wrote, then close."""
+        await self.server.stop(grace)
+        await self.stop_relay()
+        await self.link.close()
+        await self.engine.dispose()
+
+    async def stop_relay(self) -> None:
+        self.relay.stop()
+        if self._relay_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+            self._relay_task = None
+
+
+async def build(settings: IntakeSettings, *, tracer_provider: TracerProvider | None = None) -> IntakeApp:
+    engine = create_engine(settings, application_name="intake")
+    await check_connection(engine)  # a wrong DATABASE_URL fails the start, not the first request
+    database = Database(engine)
+    service = IntakeService(database, PiiCipher(settings.keyring()))
+    verifier = JwtVerifier(settings.jwks(), issuer=settings.auth_issuer, audience=settings.auth_audience)
+    api = IntakeApi(service)
+    server = await build_server(
+        services=[GrpcService(SERVICE_NAME, lambda grpc_server: register(grpc_server, api))],
+        policy=ACCESS_POLICY,
+        verifier=verifier,
+        error_domain=ERROR_DOMAIN,
+        listen=settings.grpc_listen,
+        tracer_provider=tracer_provider,
+    )
+    link = JetStreamLink(settings.nats_servers)
+    relay = OutboxRelay(
+        OutboxStore(engine),
+        EventPublisher(link),
+        OutboxSignal(settings.database_url),
+        batch_size=settings.outbox_batch_size,
+        safety_poll_seconds=settings.outbox_safety_poll_seconds,
+    )
+    return IntakeApp(server=server, relay=relay, engine=engine, link=link)
+
+
+async def serve(settings: IntakeSettings) -> None:
+    """Runs intake until SIGTERM or SIGINT, then drains."""
+    configure_logging("intake", settings.log_level)
+    tracer_provider = configure_tracing("intake", settings.otel_exporter_otlp_endpoint)
+    metrics_server = start_metrics_server(*settings.metrics_address)
+    app = await build(settings, tracer_provider=tracer_provider)
+
+    async def close_metrics() -> None:
+        metrics_server.close()
+
+    async def flush_traces() -> None:
+        await asyncio.to_thread(tracer_provider.shutdown)
+
+    runner = ServiceRunner(grace=settings.shutdown_grace_seconds, drain=settings.shutdown_drain_seconds)
+    # Hooks run last-registered first, once the server has stopped taking calls: the relay publishes
+    # what the last calls wrote before NATS and the database are closed.
+    runner.on_shutdown(flush_traces, name="tracing")
+    runner.on_shutdown(close_metrics, name="metrics")
+    runner.on_shutdown(app.engine.dispose, name="database")
+    runner.on_shutdown(app.link.close, name="nats")
+    runner.on_shutdown(app.stop_relay, name="outbox relay")
+    app.start_relay()
+    await runner.serve(app.server)

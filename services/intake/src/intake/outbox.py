@@ -1,0 +1,127 @@
+"""The outbox relay: publishes the events the triggers queued, in order, and marks them published only
+after JetStream has acknowledged them."""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from intake import metrics
+from intake.events import EventPublisher
+from intake.records import OutboxEvent
+from intake.repository import OutboxSignal, OutboxStore
+
+log = logging.getLogger(__name__)
+
+
+class PublishIncomplete(Exception):
+    """JetStream did not acknowledge every event of a batch; the rest is retried."""
+
+
+def one_per_application(events: Sequence[OutboxEvent]) -> list[OutboxEvent]:
+    """The longest prefix with at most one event per application.
+
+    Events of a batch are published concurrently, so two events of one application must never share a
+    batch: the second could be stored first if the first had to be retried.
+    """
+    seen: set[object] = set()
+    batch: list[OutboxEvent] = []
+    for event in events:
+        if event.application_id in seen:
+            break
+        seen.add(event.application_id)
+        batch.append(event)
+    return batch
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        store: OutboxStore,
+        publisher: EventPublisher,
+        signal: OutboxSignal,
+        *,
+        batch_size: int = 500,
+        safety_poll_seconds: float = 5.0,
+        max_backoff_seconds: float = 5.0,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._signal = signal
+        self._batch_size = batch_size
+        self._safety_poll = safety_poll_seconds
+        self._max_backoff = max_backoff_seconds
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relays until stopped, surviving database and NATS outages."""
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                try:
+                    if not self._signal.held:
+                        if not await self._signal.acquire():
+                            await self._sleep(self._safety_poll)  # another replica relays
+                            continue
+                        log.info("outbox relay active")
+                    relayed = await self.relay_once()
+                    failures = 0
+                    if relayed == 0:
+                        await self._wait_for_events()
+                except Exception as error:  # every failure is retried: nothing accepted may be lost
+                    failures += 1
+                    delay = min(self._max_backoff, 0.05 * 2**failures) * random.uniform(0.5, 1.0)
+                    log.warning(
+                        "outbox relay failed; retrying",
+                        extra={
+                            "error": type(error).__name__,
+                            "attempt": failures,
+                            "retry_in_s": round(delay, 3),
+                        },
+                    )
+                    await self._sleep(delay)
+        finally:
+            await self._signal.release()
+
+    async def relay_once(self) -> int:
+        """Publishes the next batch; returns how many events JetStream acknowledged."""
+        batch = one_per_application(await self._store.unpublished(self._batch_size))
+        if not batch:
+            await self._report_backlog()
+            return 0
+        acknowledged = await self._publisher.publish(batch)
+        if acknowledged:
+            await self._store.mark_published(acknowledged)
+            now = datetime.now(UTC)
+            for event in batch:
+                if event.id in acknowledged:
+                    metrics.OUTBOX_PUBLISH_LAG.observe((now - event.created_at).total_seconds())
+            metrics.OUTBOX_PUBLISHED.inc(len(acknowledged))
+        if len(acknowledged) < len(batch):
+            raise PublishIncomplete(f"{len(batch) - len(acknowledged)} of {len(batch)} events unacknowledged")
+        return len(acknowledged)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _wait_for_events(self) -> None:
+        waiter = asyncio.ensure_future(self._signal.wait(self._safety_poll))
+        stopper = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (waiter, stopper):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _report_backlog(self) -> None:
+        count, oldest = await self._store.backlog()
+        metrics.OUTBOX_BACKLOG.set(count)
+        metrics.OUTBOX_OLDEST_AGE.set(0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds())

@@ -1,0 +1,132 @@
+"""The services the dev stack runs, as a table: one function per service says how to run it.
+
+To add a service (scoring, bureau-gateway, notifier, Envoy): declare its ports as `PortSetting`s, write a
+function `StackContext -> Service` like `intake` below, and append it to `SERVICES`, in start order
+(a service starts after everything before it reports SERVING).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from devstack.config import PortSetting, StackConfig
+from devstack.secrets import DevSecrets
+from devstack.tokens import AUDIENCE, ISSUER
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """What service settings are made from: the configuration, the secrets, where the infrastructure is."""
+
+    config: StackConfig
+    secrets: DevSecrets
+    nats_url: str
+    local_database_url: Callable[[str], str] | None
+    """The URL of a database in the stack's own PostgreSQL; None when DATABASE_URL points elsewhere."""
+
+    def database_url(self, name: str) -> str:
+        """The URL of the database `name` (a service's own), or DATABASE_URL when that is set."""
+        if self.local_database_url is None:
+            assert self.config.external_database_url is not None
+            return self.config.external_database_url
+        return self.local_database_url(name)
+
+    def listen_address(self, setting: PortSetting) -> str:
+        return self.config.listen_address(setting)
+
+
+@dataclass(frozen=True)
+class Service:
+    """How to run one service: its command, its environment, and how to tell it is ready."""
+
+    name: str
+    argv: tuple[str, ...]
+    grpc_address: str
+    """Where it answers `grpc.health.v1.Health/Check`: it is ready when that says SERVING."""
+    environment: Mapping[str, str]
+    ports: tuple[PortSetting, ...] = ()
+    """Every port it binds, checked free before anything starts."""
+    database: str | None = None
+    """The database it owns, created in the stack's PostgreSQL before it starts."""
+    migrate_argv: tuple[str, ...] | None = None
+    """Run once, with `environment`, before any service starts."""
+    endpoints: tuple[tuple[str, str], ...] = ()
+    """(what, where) pairs for the summary."""
+    examples: tuple[str, ...] = ()
+    """Commands to try it, for the summary; `$TOKEN` stands for a development token."""
+
+
+ServiceFactory = Callable[[StackContext], Service]
+
+
+INTAKE_PORT = PortSetting("GCC_INTAKE_PORT", 50051, "intake gRPC")
+INTAKE_METRICS_PORT = PortSetting("GCC_INTAKE_METRICS_PORT", 9101, "intake Prometheus metrics")
+
+
+def intake(context: StackContext) -> Service:
+    grpc_address = context.listen_address(INTAKE_PORT)
+    metrics_address = context.listen_address(INTAKE_METRICS_PORT)
+    secrets = context.secrets
+    return Service(
+        name="intake",
+        argv=(sys.executable, "-m", "intake"),
+        migrate_argv=(sys.executable, "-m", "intake", "migrate"),
+        grpc_address=grpc_address,
+        ports=(INTAKE_PORT, INTAKE_METRICS_PORT),
+        database="intake",
+        environment={
+            "DATABASE_URL": context.database_url("intake"),
+            "NATS_URL": context.nats_url,
+            "INTAKE_GRPC_LISTEN": grpc_address,
+            "INTAKE_METRICS_LISTEN": metrics_address,
+            "AUTH_JWKS_PATH": str(secrets.jwks_path),
+            "AUTH_ISSUER": ISSUER,
+            "AUTH_AUDIENCE": AUDIENCE,
+            "INTAKE_PII_KEYS": json.dumps(dict(secrets.pii_keys)),
+            "INTAKE_PII_CURRENT_KEY_ID": secrets.pii_current_key_id,
+            "INTAKE_BLIND_INDEX_KEY": secrets.blind_index_key,
+        },
+        endpoints=(
+            ("gRPC (reflection on)", grpc_address),
+            ("metrics", f"http://{metrics_address}/metrics"),
+        ),
+        examples=intake_examples(grpc_address),
+    )
+
+
+def intake_examples(address: str) -> tuple[str, ...]:
+    """grpcurl through reflection: list the API, then create a valid Spanish application."""
+    request = {
+        "application": {
+            "country": "COUNTRY_ES",
+            "applicant": {"full_name": "Ana García López", "identity_document": "12345678Z"},
+            "requested_amount": {"currency_code": "EUR", "amount": "12000.00"},
+            "monthly_income": {"currency_code": "EUR", "amount": "3200.00"},
+            "consent": {
+                "granted_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                "channel": "CONSENT_CHANNEL_WEB",
+                "reference": "consent-0001",
+            },
+        },
+        "request_id": str(uuid.uuid4()),
+    }
+    header = '-H "authorization: Bearer $TOKEN"'
+    body = shlex.quote(json.dumps(request, ensure_ascii=False, indent=2))
+    return (
+        f"grpcurl -plaintext {header} {address} describe globalcredit.intake.v1.IntakeService",
+        f"grpcurl -plaintext {header} -d {body} \\\n"
+        f"  {address} globalcredit.intake.v1.IntakeService/CreateApplication",
+    )
+
+
+SERVICES: tuple[ServiceFactory, ...] = (intake,)
+"""Every service, in start order."""
+
+SERVICE_PORTS: tuple[PortSetting, ...] = (INTAKE_PORT, INTAKE_METRICS_PORT)
+"""Every service port setting, for --help."""
