@@ -22,14 +22,15 @@ run: install ## Start PostgreSQL, NATS and every service; print where to go (Ctr
 test: install lint check-generated ## Run every check and test against real PostgreSQL and NATS
 	$(PY) -m pytest libs services tools tests
 
-lint: install ## buf lint + format + breaking, ruff, mypy, import contracts
+lint: install ## buf lint + format + breaking, ruff, mypy, import contracts, TypeScript types
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
 	@if git rev-parse -q --verify main >/dev/null; then $(BUF) breaking --against '.git#branch=main'; fi
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/svckit/src services/intake/src tools/devstack tools/bench
+	$(VENV)/bin/mypy libs/svckit/src services/intake/src tools/devstack tools/bench tools/samples
 	$(VENV)/bin/lint-imports
+	cd web && npx --no-install tsc --noEmit
 
 generate: install ## Regenerate Python (gen/python) and TypeScript (web/src/gen) from protos/
 	tools/generate.sh

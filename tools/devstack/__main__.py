@@ -11,14 +11,16 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import NoReturn
 
-from svckit.local import LocalServerError
+import grpc
 
+from devstack import reflection
 from devstack.config import INFRASTRUCTURE_PORTS, ConfigError, StackConfig
 from devstack.console import Console
 from devstack.secrets import load_or_create_secrets
-from devstack.services import SERVICE_PORTS, SERVICES
+from devstack.services import INTAKE_PORT, SERVICE_PORTS, SERVICES
 from devstack.stack import Stack, build_context, plan_infrastructure, select_services
 from devstack.tokens import ROLES, mint_token
+from svckit.local import LocalServerError
 
 ENVIRONMENT_HELP = """\
 environment (all optional):
@@ -63,6 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("role", choices=ROLES)
     token.add_argument("--partner-id", help="the partner the token acts for (partner role only)")
     token.add_argument("--subject", help="the token's subject (default: dev-<role>)")
+    call = commands.add_parser(
+        "call",
+        help="call a method through server reflection with a JSON body, like grpcurl (needs a running stack)",
+    )
+    call.add_argument("method", help="Service/Method, e.g. IntakeService/ListApplications")
+    call.add_argument("body", nargs="?", default="{}", help="the request as JSON (default: {})")
+    call.add_argument(
+        "--role", choices=ROLES, default="analyst", help="whose token to send (default: analyst)"
+    )
+    call.add_argument("--partner-id", help="the partner the token acts for (partner role only)")
+    call.add_argument("--address", help="host:port of the service (default: intake's)")
     env = commands.add_parser(
         "env", help="print the environment a service runs with, as shell exports (to run it by hand)"
     )
@@ -89,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return print_token(config, args.role, args.partner_id, args.subject)
         if args.command == "env":
             return print_environment(config, args.service)
+        if args.command == "call":
+            return call_method(config, args)
     except (ValueError, LocalServerError) as exc:  # ConfigError is a ValueError
         print(f"devstack: {exc}", file=sys.stderr)
         return 2
@@ -140,6 +155,18 @@ def print_environment(config: StackConfig, name: str) -> int:
     for variable, value in service.environment.items():
         print(f"export {variable}={shlex.quote(value)}")
     print(f"# then: {shlex.join(service.argv)}")
+    return 0
+
+
+def call_method(config: StackConfig, args: argparse.Namespace) -> int:
+    secrets = load_or_create_secrets(config.secrets_dir)
+    token = mint_token(secrets, args.role, partner_id=args.partner_id)
+    address = args.address or config.listen_address(INTAKE_PORT)
+    try:
+        print(reflection.call(address, args.method, args.body, token=token))
+    except grpc.RpcError as error:
+        print(f"{error.code().name}: {error.details()}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -101,27 +101,28 @@ def intake(context: StackContext) -> Service:
 
 
 def intake_examples(address: str) -> tuple[str, ...]:
-    """grpcurl through reflection: list the API, then create a valid Spanish application."""
-    request = {
-        "application": {
-            "country": "COUNTRY_ES",
-            "applicant": {"full_name": "Ana García López", "identity_document": "12345678Z"},
-            "requested_amount": {"currency_code": "EUR", "amount": "12000.00"},
-            "monthly_income": {"currency_code": "EUR", "amount": "3200.00"},
-            "consent": {
-                "granted_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-                "channel": "CONSENT_CHANNEL_WEB",
-                "reference": "consent-0001",
-            },
+    """Through server reflection: with the bundled JSON client, or grpcurl where it is installed."""
+    application = {
+        "country": "COUNTRY_ES",
+        "applicant": {"full_name": "Ana García López", "identity_document": "12345678Z"},
+        "requested_amount": {"currency_code": "EUR", "amount": "12000.00"},
+        "monthly_income": {"currency_code": "EUR", "amount": "3200.00"},
+        "consent": {
+            "granted_at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "channel": "CONSENT_CHANNEL_WEB",
+            "reference": "consent-0001",
         },
-        "request_id": str(uuid.uuid4()),
     }
-    header = '-H "authorization: Bearer $TOKEN"'
-    body = shlex.quote(json.dumps(request, ensure_ascii=False, indent=2))
+    create = shlex.quote(
+        json.dumps({"application": application, "request_id": str(uuid.uuid4())}, ensure_ascii=False)
+    )
+    call = ".venv/bin/python -m devstack call"
     return (
-        f"grpcurl -plaintext {header} {address} describe globalcredit.intake.v1.IntakeService",
-        f"grpcurl -plaintext {header} -d {body} \\\n"
-        f"  {address} globalcredit.intake.v1.IntakeService/CreateApplication",
+        f"{call} IntakeService/CreateApplication {create}",
+        f'{call} IntakeService/ListApplications \'{{"page_size": 10, "country": "COUNTRY_ES"}}\'',
+        f'{call} IntakeService/GetApplication \'{{"name": "applications/<id>"}}\'',
+        f'grpcurl -plaintext -H "authorization: Bearer $TOKEN" {address} describe '
+        "globalcredit.intake.v1.IntakeService",
     )
 
 

@@ -13,9 +13,6 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from svckit.local import LocalNats, LocalPostgres, ManagedProcess, grpc_serving, port_is_free, run_command
-from svckit.local.users import user_to_run_server_as
-
 from devstack.config import (
     LOOPBACK,
     NATS_MONITOR_PORT,
@@ -29,6 +26,8 @@ from devstack.console import Console, Summary
 from devstack.secrets import DevSecrets, load_or_create_secrets
 from devstack.services import SERVICES, Service, ServiceFactory, StackContext
 from devstack.tokens import DEFAULT_PARTNER_ID, ROLES, mint_token
+from svckit.local import LocalNats, LocalPostgres, ManagedProcess, grpc_serving, port_is_free, run_command
+from svckit.local.users import user_to_run_server_as
 
 _WATCH_INTERVAL = 0.5
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from svckit.auth import TokenIssuer
-
 from devstack.secrets import DevSecrets
+from svckit.auth import TokenIssuer
 
 ISSUER = "globalcredit-dev"
 AUDIENCE = "globalcredit"

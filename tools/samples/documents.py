@@ -41,7 +41,7 @@ def italian_codice_fiscale(rng: random.Random) -> str:
 def mexican_curp(rng: random.Random, *, born: date | None = None) -> str:
     """A CURP of a person born in the 20th century (or on `born`, any century)."""
     while True:
-        initials = rng.choice(_CONSONANTS) + rng.choice(_VOWELS) + rng.choice(_CONSONANTS) + rng.choice(_CONSONANTS)
+        initials = "".join(rng.choice(pool) for pool in (_CONSONANTS, _VOWELS, _CONSONANTS, _CONSONANTS))
         birth = born or date(rng.randrange(1940, 2000), rng.randrange(1, 13), rng.randrange(1, 29))
         century_digit = str(rng.randrange(10)) if birth.year < 2000 else rng.choice(string.ascii_uppercase)
         body = (

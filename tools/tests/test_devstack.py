@@ -6,25 +6,34 @@ import base64
 import io
 import json
 import os
+import shlex
 import signal
 import socket
 import stat
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import asyncpg
 import jwt
 import nats
 import pytest
+from google.protobuf import json_format
+
 from devstack.config import NATS_PORT, POSTGRES_PORT, ConfigError, PortSetting, StackConfig
 from devstack.console import Console
 from devstack.secrets import load_or_create_secrets
 from devstack.services import Service, StackContext, intake
 from devstack.stack import Stack, build_context, plan_infrastructure
 from devstack.tokens import AUDIENCE, ISSUER, ROLES, mint_token
+from globalcredit.intake.v1 import intake_service_pb2
+from intake.convert import draft_from_proto
+from intake.domain import validate_application
 from svckit.local import ProcessDied, free_port, grpc_serving, port_is_free
 from svckit.local.procfs import descendants, running
 
@@ -219,19 +228,16 @@ def test_database_url_from_the_environment_replaces_the_local_postgres(run_dir: 
 def test_the_intake_example_creates_a_valid_spanish_application(run_dir: Path) -> None:
     config = StackConfig.from_env(stack_environment(run_dir))
     context = build_context(config, load_or_create_secrets(config.secrets_dir), plan_infrastructure(config))
-    create = intake(context).examples[-1]
+    create = intake(context).examples[0]
 
-    assert "authorization: Bearer $TOKEN" in create
-    assert create.rstrip().endswith("globalcredit.intake.v1.IntakeService/CreateApplication")
-    body = json.loads(create.split("-d '", 1)[1].split("' \\\n", 1)[0])
-    application = body["application"]
-    assert application["country"] == "COUNTRY_ES"
-    assert application["applicant"] == {"full_name": "Ana García López", "identity_document": "12345678Z"}
-    assert application["requested_amount"] == {"currency_code": "EUR", "amount": "12000.00"}
-    assert application["monthly_income"] == {"currency_code": "EUR", "amount": "3200.00"}
-    assert application["consent"]["channel"] == "CONSENT_CHANNEL_WEB"
-    assert application["consent"]["granted_at"].endswith("Z")
-    assert len(body["request_id"]) == 36
+    argv = shlex.split(create)
+    assert argv[:5] == [".venv/bin/python", "-m", "devstack", "call", "IntakeService/CreateApplication"]
+    request = json_format.Parse(argv[5], intake_service_pb2.CreateApplicationRequest())
+    assert str(uuid.UUID(request.request_id)) == request.request_id
+    # The example passes intake's own validation, as it stands today.
+    validated = validate_application(draft_from_proto(request.application), now=datetime.now(UTC))
+    assert validated.document.number == "12345678Z"
+    assert validated.requested_amount.amount == Decimal("12000.00")
 
 
 # --- the stack, for real ------------------------------------------------------------------------------------

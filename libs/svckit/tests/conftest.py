@@ -22,6 +22,7 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
 from svckit.auth import AccessPolicy, JwtVerifier, TokenIssuer, current_principal
 from svckit.context import current_request_id, time_remaining
 from svckit.errors import FieldViolation, InvalidArgument, NotFound

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from svckit.auth import (
     AccessPolicy,
     JwtVerifier,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+
 from svckit.context import (
     accept_request_id,
     current_deadline,

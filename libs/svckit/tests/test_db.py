@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from svckit.db import asyncpg_url, create_engine
 from svckit.settings import DatabaseSettings
 

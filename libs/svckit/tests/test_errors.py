@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+
 from svckit.errors import (
     STATUS_DETAILS_KEY,
     Aborted,

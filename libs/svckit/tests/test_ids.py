@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from svckit.ids import uuid7, uuid7_time_ms
 
 

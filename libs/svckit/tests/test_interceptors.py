@@ -14,6 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
+
 from svckit.auth import AccessPolicy, JwtVerifier, TokenIssuer
 from svckit.errors import FieldViolation, error_details
 from svckit.interceptors import ServerPipeline

@@ -12,6 +12,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.api import StorageType
 from opentelemetry.sdk.trace import TracerProvider
+
 from svckit.context import request_scope
 from svckit.jetstream import connect_nats, ensure_stream, publish
 

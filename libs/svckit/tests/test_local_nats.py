@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nats
 import pytest
+
 from svckit.local import LocalNats, PortInUse, free_port
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+
 from svckit.local import LocalPostgres, LocalServerError, PortInUse, ProcessDied
 from svckit.testing import FAST_POSTGRES_SETTINGS
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 import nats
+
 from svckit.local import LocalNats, LocalPostgres
 from svckit.testing import FreshDatabase
 

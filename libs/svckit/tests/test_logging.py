@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
+
 from svckit.context import request_scope
 from svckit.logging import JsonFormatter, configure_logging
 

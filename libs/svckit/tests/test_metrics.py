@@ -7,6 +7,7 @@ import urllib.request
 
 import grpc
 import pytest
+
 from svckit.metrics import MethodMetrics, start_metrics_server
 
 

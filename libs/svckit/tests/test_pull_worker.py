@@ -15,6 +15,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
 from svckit.context import current_request_id, request_scope
 from svckit.jetstream import connect_nats, ensure_stream, publish
 from svckit.pull_worker import Backoff, PermanentError, PullWorker, TransientError

@@ -11,9 +11,10 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
-from globalcredit.bureau.v1 import bureau_service_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from globalcredit.bureau.v1 import bureau_service_pb2_grpc
 from svckit.auth import AccessPolicy
 from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
+
 from svckit.settings import DatabaseSettings, NatsSettings, ServiceSettings, split_host_port
 
 JWKS = '{"keys": []}'

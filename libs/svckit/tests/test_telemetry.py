@@ -5,6 +5,7 @@ from __future__ import annotations
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
 from svckit.telemetry import configure_tracing, extract_context, inject_headers
 
 

@@ -3,11 +3,14 @@ migrated once), a real intake server on a free port with its outbox relay, and c
 
 import asyncio
 import base64
+import inspect
 import json
 import os
 import random
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -21,6 +24,7 @@ from intake.pii import Keyring, PiiCipher
 from intake.settings import IntakeSettings
 from svckit.auth import TokenIssuer
 from svckit.client import client_channel
+from svckit.local.nats import LocalNats
 from svckit.local.postgres import LocalPostgres
 
 ISSUER = "globalcredit-test"
@@ -35,9 +39,7 @@ def issuer() -> TokenIssuer:
 
 @pytest.fixture(scope="session")
 def keyring() -> Keyring:
-    return Keyring(
-        current_key_id="test-1", keys={"test-1": os.urandom(32)}, blind_index_key=os.urandom(32)
-    )
+    return Keyring(current_key_id="test-1", keys={"test-1": os.urandom(32)}, blind_index_key=os.urandom(32))
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +57,11 @@ def intake_template(local_postgres: LocalPostgres) -> str:
 
 @pytest.fixture
 async def database_url(local_postgres: LocalPostgres, intake_template: str) -> str:
+    return await copy_template(local_postgres)
+
+
+async def copy_template(local_postgres: LocalPostgres) -> str:
+    """A new database copied from the migrated template."""
     name = f"intake_{uuid.uuid4().hex[:12]}"
     connection = await asyncpg.connect(local_postgres.database_url("postgres"))
     try:
@@ -104,6 +111,9 @@ class RunningIntake:
             partner_id=partner_id,
             permissions=permissions,
         )
+        return self.client_with_token(token)
+
+    def client_with_token(self, token: str) -> intake_service_pb2_grpc.IntakeServiceStub:
         channel = client_channel(self.address, token_provider=lambda: token, tracing=False)
         self._channels.append(channel)
         return intake_service_pb2_grpc.IntakeServiceStub(channel)
@@ -124,18 +134,66 @@ def intake_settings(
     return lambda: settings_for(database_url, nats_url, issuer, keyring)
 
 
-@pytest.fixture
-async def intake(
-    intake_settings: Callable[[], IntakeSettings], database_url: str, issuer: TokenIssuer
-) -> AsyncIterator[RunningIntake]:
-    app = await build(intake_settings())
+@asynccontextmanager
+async def running_intake(settings: IntakeSettings, issuer: TokenIssuer) -> AsyncIterator[RunningIntake]:
+    app = await build(settings)
     await app.start()
-    running = RunningIntake(app, f"127.0.0.1:{app.server.port}", database_url, issuer)
+    running = RunningIntake(app, f"127.0.0.1:{app.server.port}", settings.database_url, issuer)
     try:
         yield running
     finally:
         await running.close_clients()
         await app.stop(grace=1.0)
+
+
+@pytest.fixture
+async def intake(
+    intake_settings: Callable[[], IntakeSettings], issuer: TokenIssuer
+) -> AsyncIterator[RunningIntake]:
+    """A running intake on its own fresh database."""
+    async with running_intake(intake_settings(), issuer) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def shared_intake(
+    local_postgres: LocalPostgres,
+    local_nats: LocalNats,
+    intake_template: str,
+    issuer: TokenIssuer,
+    keyring: Keyring,
+) -> AsyncIterator[RunningIntake]:
+    """One running intake for a whole module, for tests that only add independent applications."""
+    database_url = await copy_template(local_postgres)
+    if not local_nats.running:
+        local_nats.start()
+    async with running_intake(settings_for(database_url, local_nats.url, issuer, keyring), issuer) as running:
+        yield running
+
+
+Condition = Callable[[], object | Awaitable[object]]
+Eventually = Callable[..., Awaitable[object]]
+
+
+async def _eventually(condition: Condition, within: float = 10.0) -> object:
+    """Polls `condition` (sync or async) until it returns something truthy, which it returns; fails
+    after `within` seconds, with the last value in the message."""
+    deadline = time.monotonic() + within
+    while True:
+        value = condition()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within} s (last value: {value!r})")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture(scope="session")
+def eventually() -> Eventually:
+    """`await eventually(lambda: ..., within)`: poll a condition with a deadline instead of sleeping."""
+    return _eventually
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from stdnum.mx import curp
+
 from intake.countries import (
     BRAZILIAN_STATE_CODES,
     MEXICAN_STATE_CODES,
@@ -13,7 +15,6 @@ from intake.countries import (
     CountryRules,
     requires_four_eyes,
 )
-from stdnum.mx import curp
 
 
 def test_rules_are_exactly_the_specs() -> None:

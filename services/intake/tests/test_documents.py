@@ -8,6 +8,9 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from stdnum.it import codicefiscale
+from stdnum.mx import curp
+
 from intake.countries import Country
 from intake.documents import (
     CHECKSUM_INVALID,
@@ -22,8 +25,6 @@ from intake.documents import (
     normalise_document,
     validate_document,
 )
-from stdnum.it import codicefiscale
-from stdnum.mx import curp
 
 TODAY = date(2026, 11, 28)
 

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.mx import curp
+
 from intake.countries import RULES, Country
 from intake.documents import DocumentType
 from intake.domain import (
@@ -53,7 +55,6 @@ from intake.domain import (
     validate_application,
 )
 from intake.money import Money
-from stdnum.mx import curp
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 NAME = "María José García López"

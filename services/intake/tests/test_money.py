@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from intake.money import Money, MoneyMalformed, format_amount, parse_amount, quantize_cents
 
 # Every amount the wire may carry: 0 to 999,999,999,999.99 in cents.

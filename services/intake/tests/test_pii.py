@@ -12,6 +12,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from intake.countries import Country
 from intake.pii import Keyring, PiiCipher, PiiUnavailable, SealedPii
 

@@ -8,15 +8,13 @@ from intake.settings import IntakeSettings
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else "serve"
     if command == "migrate":
-        from svckit.settings import DatabaseSettings
-
         from intake.migrate import migrate
+        from svckit.settings import DatabaseSettings
 
         migrate(DatabaseSettings().database_url)
     elif command == "serve":
-        from svckit.server import run
-
         from intake.app import serve
+        from svckit.server import run
 
         settings = IntakeSettings()
         run(lambda: serve(settings))

@@ -7,10 +7,8 @@ from typing import Any
 from uuid import UUID
 
 import grpc
-from globalcredit.intake.v1 import application_pb2, intake_service_pb2, intake_service_pb2_grpc
-from svckit import errors
-from svckit.auth import AccessPolicy, current_principal
 
+from globalcredit.intake.v1 import application_pb2, intake_service_pb2, intake_service_pb2_grpc
 from intake import convert, metrics, paging
 from intake.convert import RequestInvalid
 from intake.domain import Status, reason_required, validate_application
@@ -32,6 +30,8 @@ from intake.errors import (
 from intake.pii import PiiUnavailable
 from intake.repository import ListFilter
 from intake.service import ApplicationView, IntakeService, utc_now
+from svckit import errors
+from svckit.auth import AccessPolicy, current_principal
 
 ERROR_DOMAIN = "intake.globalcredit.com"
 Context = grpc.aio.ServicerContext[Any, Any]

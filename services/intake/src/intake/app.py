@@ -7,12 +7,6 @@ from dataclasses import dataclass
 
 from opentelemetry.sdk.trace import TracerProvider
 from sqlalchemy.ext.asyncio import AsyncEngine
-from svckit.auth import JwtVerifier
-from svckit.db import create_engine
-from svckit.logging import configure_logging
-from svckit.metrics import start_metrics_server
-from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
-from svckit.telemetry import configure_tracing
 
 from intake.api import ACCESS_POLICY, ERROR_DOMAIN, SERVICE_NAME, IntakeApi, register
 from intake.events import EventPublisher, JetStreamLink
@@ -21,6 +15,12 @@ from intake.pii import PiiCipher
 from intake.repository import Database, OutboxSignal, OutboxStore, check_connection
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
+from svckit.auth import JwtVerifier
+from svckit.db import create_engine
+from svckit.logging import configure_logging
+from svckit.metrics import start_metrics_server
+from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
+from svckit.telemetry import configure_tracing
 
 
 @dataclass

@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import TypeVar
 from uuid import UUID
 
-from globalcredit.intake.v1 import application_pb2, intake_service_pb2
-from globalcredit.type.v1 import country_pb2, credit_report_pb2, decision_pb2, money_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from globalcredit.intake.v1 import application_pb2, intake_service_pb2
+from globalcredit.type.v1 import country_pb2, credit_report_pb2, decision_pb2, money_pb2
 from intake.countries import Country
 from intake.documents import DocumentType
 from intake.domain import (

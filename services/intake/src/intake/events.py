@@ -7,19 +7,19 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from globalcredit.intake.v1 import events_pb2
-from globalcredit.type.v1 import decision_pb2, money_pb2
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from svckit.jetstream import connect_nats, ensure_stream, publish
 
+from globalcredit.intake.v1 import events_pb2
+from globalcredit.type.v1 import decision_pb2, money_pb2
 from intake.convert import country_to_proto, outcome_to_proto, status_to_proto
 from intake.countries import Country
 from intake.domain import Status
 from intake.money import format_amount
 from intake.records import OutboxEvent, Outcome, application_name
+from svckit.jetstream import connect_nats, ensure_stream, publish
 
 STREAM = "INTAKE"
 SUBMITTED = "intake.application.submitted"

@@ -1,15 +1,25 @@
-"""Brings intake's database schema to the newest revision (Alembic)."""
+"""Brings intake's database schema to the newest revision (Alembic), or back to an older one."""
 
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+
 from svckit.db import asyncpg_url
 
 
 def migrate(database_url: str, revision: str = "head") -> None:
     """Upgrades the schema; blocking (Alembic runs its own event loop), so call it off the loop."""
+    command.upgrade(_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str = "base") -> None:
+    """Downgrades the schema (to nothing by default); blocking, like `migrate`."""
+    command.downgrade(_config(database_url), revision)
+
+
+def _config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     config.attributes["database_url"] = asyncpg_url(database_url)
-    command.upgrade(config, revision)
+    return config

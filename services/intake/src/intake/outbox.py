@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -14,6 +15,9 @@ from intake.records import OutboxEvent
 from intake.repository import OutboxSignal, OutboxStore
 
 log = logging.getLogger(__name__)
+
+# How often the backlog gauges are refreshed while the relay is busy (when idle, on every wake-up).
+BACKLOG_REPORT_SECONDS = 5.0
 
 
 class PublishIncomplete(Exception):
@@ -54,6 +58,7 @@ class OutboxRelay:
         self._safety_poll = safety_poll_seconds
         self._max_backoff = max_backoff_seconds
         self._stopping = asyncio.Event()
+        self._backlog_reported = 0.0
 
     async def run(self) -> None:
         """Relays until stopped, surviving database and NATS outages."""
@@ -88,8 +93,9 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publishes the next batch; returns how many events JetStream acknowledged."""
         batch = one_per_application(await self._store.unpublished(self._batch_size))
-        if not batch:
+        if not batch or time.monotonic() - self._backlog_reported > BACKLOG_REPORT_SECONDS:
             await self._report_backlog()
+        if not batch:
             return 0
         acknowledged = await self._publisher.publish(batch)
         if acknowledged:
@@ -122,6 +128,7 @@ class OutboxRelay:
             await asyncio.wait_for(self._stopping.wait(), seconds)
 
     async def _report_backlog(self) -> None:
+        self._backlog_reported = time.monotonic()
         count, oldest = await self._store.backlog()
         metrics.OUTBOX_BACKLOG.set(count)
         metrics.OUTBOX_OLDEST_AGE.set(0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds())

@@ -12,9 +12,6 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from svckit.auth import Principal
-from svckit.ids import uuid7
-
 from intake import paging
 from intake.documents import mask_document
 from intake.domain import (
@@ -49,6 +46,8 @@ from intake.records import (
     StoredApplication,
 )
 from intake.repository import ApplicationRepository, Database, ListFilter
+from svckit.auth import Principal
+from svckit.ids import uuid7
 
 PII_READ = "pii:read"
 ANALYST_ROLES = frozenset({"analyst", "senior_analyst", "admin"})
@@ -298,7 +297,8 @@ class IntakeService:
             target = STATUS_BY_OUTCOME[recorded.decision.outcome]
             decided = await repository.find_decision_application(recorded.job_id)
             if decided == application_id:
-                return self._view(application, reveal=False)
+                # Read again: the decision may have been committed after the first read.
+                return self._view(await self._require(repository, application_id, caller), reveal=False)
             if decided is not None or application.scoring_job_id != recorded.job_id:
                 raise InvalidStatusTransition(application.status, target)
             check_transition(application.status, target, Actor.SCORING)

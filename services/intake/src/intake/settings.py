@@ -7,9 +7,9 @@ import json
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
-from svckit.settings import DatabaseSettings, NatsSettings, ServiceSettings
 
 from intake.pii import Keyring
+from svckit.settings import DatabaseSettings, NatsSettings, ServiceSettings
 
 
 class IntakeSettings(ServiceSettings, DatabaseSettings, NatsSettings):

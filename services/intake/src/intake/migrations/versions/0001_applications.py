@@ -8,6 +8,8 @@ Revises:
 Create Date: 2026-11-28
 """
 
+from typing import Any
+
 from alembic import op
 
 revision = "0001"
@@ -104,7 +106,7 @@ CREATE TABLE bank_confirmations (
 );
 CREATE INDEX bank_confirmations_application_id_idx ON bank_confirmations (application_id, id);
 
--- The audit trail. Append-only: a trigger refuses updates and deletes.
+-- The audit trail. Append-only: triggers refuse updates, deletes and truncation.
 CREATE TABLE application_events (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     application_id  uuid NOT NULL REFERENCES applications (id),
@@ -223,6 +225,8 @@ BEGIN
 END $$;
 CREATE TRIGGER application_events_append_only BEFORE UPDATE OR DELETE ON application_events
     FOR EACH ROW EXECUTE FUNCTION application_events_append_only();
+CREATE TRIGGER application_events_no_truncate BEFORE TRUNCATE ON application_events
+    FOR EACH STATEMENT EXECUTE FUNCTION application_events_append_only();
 
 -- Wake the relay once per statement that queued events; NOTIFY is delivered at commit.
 CREATE FUNCTION outbox_events_notify() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -244,7 +248,9 @@ DROP FUNCTION outbox_events_notify(), application_events_append_only(), bank_con
 def _execute_script(script: str) -> None:
     # asyncpg prepares each statement, and a prepared statement holds one command; its plain execute()
     # runs a whole script (the functions' bodies hold semicolons, so splitting is not an option).
-    op.get_bind().connection.dbapi_connection.run_async(lambda driver: driver.execute(script))
+    # With an asyncio driver the DB-API connection is SQLAlchemy's AdaptedConnection.
+    connection: Any = op.get_bind().connection.dbapi_connection
+    connection.run_async(lambda driver: driver.execute(script))
 
 
 def upgrade() -> None:
