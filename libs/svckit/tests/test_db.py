@@ -1,10 +1,12 @@
-"""URL handling for the engine (the engine against real PostgreSQL is covered by the services' tests)."""
+"""Database URLs and pools; the pool against real PostgreSQL."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from svckit.db import asyncpg_url, create_engine
+from svckit.db import asyncpg_url, create_pool, libpq_url
 from svckit.settings import DatabaseSettings
 
 
@@ -12,35 +14,28 @@ from svckit.settings import DatabaseSettings
     "url",
     ["postgresql://u:p@db:5433/app", "postgres://u:p@db:5433/app", "postgresql+asyncpg://u:p@db:5433/app"],
 )
-def test_postgres_urls_become_asyncpg_urls(url: str) -> None:
-    converted = asyncpg_url(url)
-
-    assert converted.drivername == "postgresql+asyncpg"
-    assert (converted.host, converted.port, converted.database) == ("db", 5433, "app")
-    assert converted.password == "p"
-
-
-def test_sslmode_becomes_asyncpg_ssl() -> None:
-    converted = asyncpg_url("postgresql://db/app?sslmode=require")
-
-    assert dict(converted.query) == {"ssl": "require"}
+def test_postgres_urls_become_libpq_and_sqlalchemy_urls(url: str) -> None:
+    assert libpq_url(url) == "postgresql://u:p@db:5433/app"
+    assert asyncpg_url(url) == "postgresql+asyncpg://u:p@db:5433/app"
 
 
 def test_other_databases_are_refused() -> None:
     with pytest.raises(ValueError, match="not a PostgreSQL URL"):
-        asyncpg_url("mysql://db/app")
+        libpq_url("mysql://db/app")
 
 
-async def test_the_engine_takes_pool_and_timeouts_from_settings() -> None:
+async def test_the_pool_applies_the_settings_and_decodes_json(postgres_url: str) -> None:
     settings = DatabaseSettings(
-        database_url="postgresql://u:p@127.0.0.1:1/app",
-        database_pool_size=3,
-        database_statement_timeout_ms=750,
+        database_url=postgres_url, database_pool_size=3, database_statement_timeout_ms=750
     )
-
-    engine = create_engine(settings, application_name="svckit-test")
+    pool = await create_pool(settings, application_name="svckit-test")
     try:
-        assert engine.url.drivername == "postgresql+asyncpg"
-        assert engine.pool.size() == 3  # type: ignore[attr-defined]
+        async with pool.acquire() as connection:
+            assert await connection.fetchval("SHOW statement_timeout") == "750ms"
+            assert await connection.fetchval("SHOW application_name") == "svckit-test"
+            value = await connection.fetchval("""SELECT '{"a": [1, "2.50"]}'::jsonb""")
+            assert value == {"a": [1, "2.50"]}
+            assert await connection.fetchval("SELECT 12.30::numeric(14,2)") == Decimal("12.30")
+        assert pool.get_max_size() == 3
     finally:
-        await engine.dispose()
+        await pool.close()

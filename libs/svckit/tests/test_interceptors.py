@@ -240,7 +240,7 @@ async def test_calls_are_counted_by_method_and_code(client: Any, analyst_token: 
 async def test_each_call_logs_one_line_without_the_payload(
     client: Any, analyst_token: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="svckit.rpc"):
+    with caplog.at_level(logging.DEBUG, logger="svckit.rpc"):
         await client.unary("Echo", b"secret-payload-1234", token=analyst_token)
 
     lines = [r for r in caplog.records if r.name == "svckit.rpc"]
@@ -250,8 +250,19 @@ async def test_each_call_logs_one_line_without_the_payload(
     assert fields["grpc_code"] == "OK"
     assert fields["subject"] == "analyst-1"
     assert fields["duration_ms"] >= 0
-    assert lines[0].levelno == logging.INFO
     assert "secret-payload" not in repr(fields)
+
+
+async def test_successful_calls_log_at_debug_and_refusals_at_info(
+    client: Any, analyst_token: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="svckit.rpc"):
+        await client.unary("Echo", b"hello", token=analyst_token)
+        with pytest.raises(grpc.aio.AioRpcError):
+            await client.unary("Echo", b"hello")  # no token
+
+    levels = {r.__dict__["grpc_code"]: r.levelno for r in caplog.records if r.name == "svckit.rpc"}
+    assert levels == {"OK": logging.DEBUG, "UNAUTHENTICATED": logging.INFO}
 
 
 async def test_server_streaming_is_authenticated_and_maps_errors(client: Any, analyst_token: str) -> None:

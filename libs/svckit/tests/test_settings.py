@@ -47,7 +47,7 @@ def test_defaults(env: pytest.MonkeyPatch) -> None:
     assert settings.shutdown_grace_seconds == 10
     assert settings.otel_exporter_otlp_endpoint is None
     assert (settings.auth_issuer, settings.auth_audience) == ("globalcredit-dev", "globalcredit")
-    assert settings.database_pool_size == 10
+    assert settings.database_pool_size == 20
 
 
 def test_own_settings_use_the_prefix_and_shared_ones_do_not(env: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from globalcredit.intake.v1 import application_pb2, intake_service_pb2
 from globalcredit.type.v1 import credit_report_pb2, decision_pb2, money_pb2
-from intake.repository import plain_database_url
 from samples.applications import create_request
+from svckit.db import libpq_url
 from svckit.errors import error_details
 
 S = application_pb2
@@ -204,7 +204,7 @@ async def test_the_audit_table_refuses_updates_deletes_and_truncation(intake: An
     client = intake.client("analyst")
     created = (await client.CreateApplication(create_request("IT"))).application
     application_id = uuid.UUID(created.name.removeprefix("applications/"))
-    connection = await asyncpg.connect(plain_database_url(intake.database_url))
+    connection = await asyncpg.connect(libpq_url(intake.database_url))
     try:
         before = [dict(row) for row in await connection.fetch("SELECT * FROM application_events ORDER BY id")]
         assert len(before) == 1
@@ -235,7 +235,7 @@ async def test_a_status_change_made_by_raw_sql_still_writes_its_audit_and_outbox
     client = intake.client("analyst", subject="analyst-ana")
     created = (await client.CreateApplication(create_request("BR"))).application
     application_id = uuid.UUID(created.name.removeprefix("applications/"))
-    connection = await asyncpg.connect(plain_database_url(intake.database_url))
+    connection = await asyncpg.connect(libpq_url(intake.database_url))
     try:
         for status, reason in (("VALIDATING", "manual start"), ("REJECTED", "manual rejection")):
             await connection.execute(

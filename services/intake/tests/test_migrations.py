@@ -6,7 +6,7 @@ from typing import Any
 import asyncpg
 
 from intake.migrate import downgrade, migrate
-from intake.repository import plain_database_url
+from svckit.db import libpq_url
 
 TABLES = {"applications", "decisions", "bank_confirmations", "application_events", "outbox_events"}
 FUNCTIONS = {
@@ -28,7 +28,7 @@ TRIGGERS = {
 
 async def schema(url: str) -> dict[str, Any]:
     """What the migrations made: tables, functions, triggers and the recorded revision."""
-    connection = await asyncpg.connect(plain_database_url(url))
+    connection = await asyncpg.connect(libpq_url(url))
     try:
         tables = {
             row["tablename"]
@@ -94,7 +94,7 @@ async def test_after_a_downgrade_and_upgrade_an_insert_writes_its_audit_and_outb
     await asyncio.to_thread(migrate, url)
     await asyncio.to_thread(downgrade, url)
     await asyncio.to_thread(migrate, url)
-    connection = await asyncpg.connect(plain_database_url(url))
+    connection = await asyncpg.connect(libpq_url(url))
     try:
         await connection.execute(
             """

@@ -32,10 +32,11 @@ from intake.events import (
     SUBMITTED,
     ensure_intake_stream,
 )
-from intake.repository import OutboxSignal, plain_database_url
+from intake.repository import Outbox
 from intake.settings import IntakeSettings
 from samples.applications import create_request
 from samples.documents import valid_document
+from svckit.db import libpq_url
 from svckit.local.nats import LocalNats
 
 COUNTRIES = ("ES", "PT", "IT", "MX", "CO", "BR")
@@ -140,7 +141,7 @@ class OutboxRow:
 
 async def outbox_rows(database_url: str, names: Iterable[str] | None = None) -> list[OutboxRow]:
     """The outbox rows (of these applications), in id order."""
-    connection = await asyncpg.connect(plain_database_url(database_url))
+    connection = await asyncpg.connect(libpq_url(database_url))
     try:
         rows = await connection.fetch(
             "SELECT id, event_id, application_id, subject, published_at FROM outbox_events ORDER BY id"
@@ -245,7 +246,7 @@ WHERE locktype = 'advisory' AND granted AND objsubid = 1
 
 
 async def relay_lock_holders(connection: asyncpg.Connection) -> int:
-    key = OutboxSignal.LOCK_KEY
+    key = Outbox.LOCK_KEY
     holders: int = await connection.fetchval(ADVISORY_LOCK_HOLDERS, key >> 32, key & 0xFFFFFFFF)
     return holders
 
@@ -456,13 +457,13 @@ async def test_republishing_events_stores_no_duplicate_in_the_stream(
     again = names[::2]
     reset_at = datetime.now(UTC)
     published_before = published_total()
-    connection = await asyncpg.connect(plain_database_url(intake.database_url))
+    connection = await asyncpg.connect(libpq_url(intake.database_url))
     try:
         await connection.execute(
             "UPDATE outbox_events SET published_at = NULL WHERE application_id = ANY($1::uuid[])",
             [uuid.UUID(name.removeprefix("applications/")) for name in again],
         )
-        await connection.execute("SELECT pg_notify($1, '')", OutboxSignal.CHANNEL)
+        await connection.execute("SELECT pg_notify($1, '')", Outbox.CHANNEL)
     finally:
         await connection.close()
 
@@ -560,7 +561,7 @@ async def test_only_one_of_two_replicas_relays_and_each_event_is_published_once(
     intake: Any, replica: Any, stream: IntakeStream, eventually: Eventually, rng: Any
 ) -> None:
     other = await replica()
-    watcher = await asyncpg.connect(plain_database_url(intake.database_url))
+    watcher = await asyncpg.connect(libpq_url(intake.database_url))
     samples: list[int] = []
     done = asyncio.Event()
 
@@ -597,7 +598,7 @@ async def test_only_one_of_two_replicas_relays_and_each_event_is_published_once(
 async def test_another_replica_takes_over_relaying_when_the_relaying_one_stops(
     intake: Any, replica: Any, stream: IntakeStream, eventually: Eventually, rng: Any
 ) -> None:
-    watcher = await asyncpg.connect(plain_database_url(intake.database_url))
+    watcher = await asyncpg.connect(libpq_url(intake.database_url))
     try:
         await eventually(lambda: relay_lock_holders(watcher), 10)  # the fixture's app relays
         other = await replica()

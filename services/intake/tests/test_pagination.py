@@ -14,8 +14,8 @@ import pytest
 from globalcredit.intake.v1 import application_pb2, intake_service_pb2
 from globalcredit.type.v1 import country_pb2
 from intake import paging
-from intake.repository import plain_database_url
 from samples.applications import create_request
+from svckit.db import libpq_url
 from svckit.errors import ErrorDetails, error_details
 
 COUNTRIES = ("ES", "PT", "IT", "MX", "CO", "BR")
@@ -200,7 +200,7 @@ SELECT (copy).* FROM (
 async def test_a_page_size_above_1000_is_capped_at_1000(intake: Any, rng: Any) -> None:
     client = intake.client("analyst")
     await create_all(client, [create_request("ES", rng=rng)])
-    connection = await asyncpg.connect(plain_database_url(intake.database_url))
+    connection = await asyncpg.connect(libpq_url(intake.database_url))
     try:
         await connection.execute(COPY_APPLICATIONS, 1100)
         expected = [

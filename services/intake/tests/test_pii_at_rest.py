@@ -15,9 +15,9 @@ from globalcredit.intake.v1 import application_pb2, intake_service_pb2
 from intake.countries import Country
 from intake.documents import normalise_document
 from intake.pii import PiiCipher
-from intake.repository import plain_database_url
 from samples.applications import create_request
 from samples.documents import valid_document
+from svckit.db import libpq_url
 from svckit.errors import error_details
 
 COUNTRIES = ("ES", "PT", "IT", "MX", "CO", "BR")
@@ -55,7 +55,7 @@ async def create(client: Stub, country: str, document: str, full_name: str) -> a
 
 
 async def blind_index(database_url: str, name: str) -> bytes:
-    connection = await asyncpg.connect(plain_database_url(database_url))
+    connection = await asyncpg.connect(libpq_url(database_url))
     try:
         index: bytes = await connection.fetchval(
             "SELECT document_blind_index FROM applications WHERE id = $1", application_id(name)
@@ -67,7 +67,7 @@ async def blind_index(database_url: str, name: str) -> bytes:
 
 async def dump_database(database_url: str) -> tuple[dict[str, list[str]], list[bytes]]:
     """Every row of every table as text, and every value of every bytea column as raw bytes."""
-    connection = await asyncpg.connect(plain_database_url(database_url))
+    connection = await asyncpg.connect(libpq_url(database_url))
     try:
         tables = [
             row["table_name"]

@@ -122,9 +122,8 @@ class DatabaseSettings(_Settings):
         repr=False,  # it usually carries a password
         description="postgresql:// (or postgresql+asyncpg://) URL.",
     )
-    database_pool_size: int = Field(default=10, ge=1, description="Connections kept open per process.")
-    database_max_overflow: int = Field(
-        default=10, ge=0, description="Extra connections allowed under bursts, closed when returned."
+    database_pool_size: int = Field(
+        default=20, ge=1, description="At most this many connections per process; calls beyond wait for one."
     )
     database_statement_timeout_ms: int = Field(
         default=5000, ge=0, description="Server-side statement_timeout for every session; 0 disables."

@@ -28,7 +28,7 @@ from intake.errors import (
     WebhookIdReused,
 )
 from intake.pii import PiiUnavailable
-from intake.repository import ListFilter
+from intake.repository import DatabaseUnavailable, ListFilter
 from intake.service import ApplicationView, IntakeService, utc_now
 from svckit import errors
 from svckit.auth import AccessPolicy, current_principal
@@ -245,6 +245,10 @@ def _translated(field_prefix: str = "") -> Iterator[None]:
     except paging.InvalidPageSize as error:
         raise _invalid(
             "INVALID_PAGE_SIZE", [Violation("page_size", "INVALID_PAGE_SIZE", str(error))]
+        ) from None
+    except DatabaseUnavailable:
+        raise errors.Unavailable(
+            "the database is unavailable; retry", reason="DATABASE_UNAVAILABLE"
         ) from None
     except DomainError as error:
         code = _CODES.get(type(error), errors.Internal)

@@ -1,22 +1,22 @@
-"""Intake's composition root: builds the engine, the use cases, the gRPC server and the outbox relay,
+"""Intake's composition root: builds the database pool, the use cases, the gRPC server and the outbox relay,
 runs them, and takes them down in order."""
 
 import asyncio
 import contextlib
 from dataclasses import dataclass
 
+import asyncpg
 from opentelemetry.sdk.trace import TracerProvider
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from intake.api import ACCESS_POLICY, ERROR_DOMAIN, SERVICE_NAME, IntakeApi, register
 from intake.events import EventPublisher, JetStreamLink
 from intake.outbox import OutboxRelay
 from intake.pii import PiiCipher
-from intake.repository import Database, OutboxSignal, OutboxStore, check_connection
+from intake.repository import Database, Outbox, check_connection
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
 from svckit.auth import JwtVerifier
-from svckit.db import create_engine
+from svckit.db import create_pool
 from svckit.logging import configure_logging
 from svckit.metrics import start_metrics_server
 from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
@@ -29,7 +29,7 @@ class IntakeApp:
 
     server: BuiltServer
     relay: OutboxRelay
-    engine: AsyncEngine
+    pool: asyncpg.Pool
     link: JetStreamLink
     _relay_task: asyncio.Task[None] | None = None
 
@@ -45,7 +45,7 @@ class IntakeApp:
         await self.server.stop(grace)
         await self.stop_relay()
         await self.link.close()
-        await self.engine.dispose()
+        await self.pool.close()
 
     async def stop_relay(self) -> None:
         self.relay.stop()
@@ -56,9 +56,9 @@ class IntakeApp:
 
 
 async def build(settings: IntakeSettings, *, tracer_provider: TracerProvider | None = None) -> IntakeApp:
-    engine = create_engine(settings, application_name="intake")
-    await check_connection(engine)  # a wrong DATABASE_URL fails the start, not the first request
-    database = Database(engine)
+    pool = await create_pool(settings, application_name="intake")
+    await check_connection(pool)  # a wrong DATABASE_URL fails the start, not the first request
+    database = Database(pool)
     service = IntakeService(database, PiiCipher(settings.keyring()))
     verifier = JwtVerifier(settings.jwks(), issuer=settings.auth_issuer, audience=settings.auth_audience)
     api = IntakeApi(service)
@@ -72,13 +72,12 @@ async def build(settings: IntakeSettings, *, tracer_provider: TracerProvider | N
     )
     link = JetStreamLink(settings.nats_servers)
     relay = OutboxRelay(
-        OutboxStore(engine),
+        Outbox(settings.database_url),
         EventPublisher(link),
-        OutboxSignal(settings.database_url),
         batch_size=settings.outbox_batch_size,
         safety_poll_seconds=settings.outbox_safety_poll_seconds,
     )
-    return IntakeApp(server=server, relay=relay, engine=engine, link=link)
+    return IntakeApp(server=server, relay=relay, pool=pool, link=link)
 
 
 async def serve(settings: IntakeSettings) -> None:
@@ -99,7 +98,7 @@ async def serve(settings: IntakeSettings) -> None:
     # what the last calls wrote before NATS and the database are closed.
     runner.on_shutdown(flush_traces, name="tracing")
     runner.on_shutdown(close_metrics, name="metrics")
-    runner.on_shutdown(app.engine.dispose, name="database")
+    runner.on_shutdown(app.pool.close, name="database")
     runner.on_shutdown(app.link.close, name="nats")
     runner.on_shutdown(app.stop_relay, name="outbox relay")
     app.start_relay()

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from intake import metrics
 from intake.events import EventPublisher
 from intake.records import OutboxEvent
-from intake.repository import OutboxSignal, OutboxStore
+from intake.repository import Outbox
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +43,15 @@ def one_per_application(events: Sequence[OutboxEvent]) -> list[OutboxEvent]:
 class OutboxRelay:
     def __init__(
         self,
-        store: OutboxStore,
+        outbox: Outbox,
         publisher: EventPublisher,
-        signal: OutboxSignal,
         *,
         batch_size: int = 500,
         safety_poll_seconds: float = 5.0,
         max_backoff_seconds: float = 5.0,
     ) -> None:
-        self._store = store
+        self._outbox = outbox
         self._publisher = publisher
-        self._signal = signal
         self._batch_size = batch_size
         self._safety_poll = safety_poll_seconds
         self._max_backoff = max_backoff_seconds
@@ -66,8 +64,8 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 try:
-                    if not self._signal.held:
-                        if not await self._signal.acquire():
+                    if not self._outbox.held:
+                        if not await self._outbox.acquire():
                             await self._sleep(self._safety_poll)  # another replica relays
                             continue
                         log.info("outbox relay active")
@@ -88,18 +86,18 @@ class OutboxRelay:
                     )
                     await self._sleep(delay)
         finally:
-            await self._signal.release()
+            await self._outbox.release()
 
     async def relay_once(self) -> int:
         """Publishes the next batch; returns how many events JetStream acknowledged."""
-        batch = one_per_application(await self._store.unpublished(self._batch_size))
+        batch = one_per_application(await self._outbox.unpublished(self._batch_size))
         if not batch or time.monotonic() - self._backlog_reported > BACKLOG_REPORT_SECONDS:
             await self._report_backlog()
         if not batch:
             return 0
         acknowledged = await self._publisher.publish(batch)
         if acknowledged:
-            await self._store.mark_published(acknowledged)
+            await self._outbox.mark_published(acknowledged)
             now = datetime.now(UTC)
             for event in batch:
                 if event.id in acknowledged:
@@ -113,7 +111,7 @@ class OutboxRelay:
         self._stopping.set()
 
     async def _wait_for_events(self) -> None:
-        waiter = asyncio.ensure_future(self._signal.wait(self._safety_poll))
+        waiter = asyncio.ensure_future(self._outbox.wait(self._safety_poll))
         stopper = asyncio.ensure_future(self._stopping.wait())
         try:
             await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -129,6 +127,6 @@ class OutboxRelay:
 
     async def _report_backlog(self) -> None:
         self._backlog_reported = time.monotonic()
-        count, oldest = await self._store.backlog()
+        count, oldest = await self._outbox.backlog()
         metrics.OUTBOX_BACKLOG.set(count)
         metrics.OUTBOX_OLDEST_AGE.set(0 if oldest is None else (datetime.now(UTC) - oldest).total_seconds())

@@ -115,12 +115,13 @@ class IntakeService:
             request_id=request_id,
             request_fingerprint=fingerprint,
         )
-        # A conflict on a unique index leaves nothing written; a conflicting application that became
-        # final between our insert and our look-up lets the next attempt through.
+        # One statement in the common case. A conflict on a unique index writes nothing; a conflicting
+        # application that became final between our insert and our look-up lets the next attempt in.
         for _ in range(_VERSION_RACE_ATTEMPTS):
-            async with self._database.transaction() as repository:
-                if await repository.insert(row):
-                    return self._view(await self._require(repository, application_id, caller), reveal=False)
+            async with self._database.connection() as repository:
+                inserted = await repository.insert(row)
+                if inserted is not None:
+                    return self._view(inserted, reveal=False)
                 earlier = await repository.find_by_request_id(request_id)
                 if earlier is not None:
                     earlier_id, earlier_fingerprint = earlier
@@ -135,13 +136,13 @@ class IntakeService:
     async def get(self, application_id: UUID, *, caller: Principal, reveal: bool = False) -> ApplicationView:
         if reveal and not caller.has_permission(PII_READ):
             raise PiiReadNotPermitted()
+        if not reveal:
+            async with self._database.connection() as repository:
+                return self._view(await self._require(repository, application_id, caller), reveal=False)
         async with self._database.transaction() as repository:
             application = await self._require(repository, application_id, caller)
-            if reveal:
-                await repository.record_pii_reveal(
-                    application, actor=caller.subject, reason="document revealed"
-                )
-        return self._view(application, reveal=reveal)
+            await repository.record_pii_reveal(application, actor=caller.subject, reason="document revealed")
+        return self._view(application, reveal=True)
 
     async def list(
         self, where: ListFilter, *, page_size: int, page_token: str, caller: Principal
@@ -152,7 +153,7 @@ class IntakeService:
         scope = paging.scope_of(where.country, where.status, where.partner_id)
         token = paging.decode(page_token, scope=scope)
         before = None if token is None else _uuid_position(token.position)
-        async with self._database.transaction() as repository:
+        async with self._database.connection() as repository:
             # One more than asked tells whether another page follows, without a count.
             found = await repository.page(where, before=before, limit=size + 1)
         items = found[:size]
@@ -187,7 +188,7 @@ class IntakeService:
         scope = paging.scope_of(application_id)
         token = paging.decode(page_token, scope=scope)
         after = 0 if token is None else _int_position(token.position)
-        async with self._database.transaction() as repository:
+        async with self._database.connection() as repository:
             await self._require(repository, application_id, caller)
             found = await repository.list_audit(application_id, after=after, limit=size + 1)
         items = found[:size]
