@@ -20,7 +20,7 @@ run: install ## Start PostgreSQL, NATS and every service; print where to go (Ctr
 	$(PY) -m devstack
 
 test: install lint check-generated ## Run every check and test against real PostgreSQL and NATS
-	$(PY) -m pytest libs services tools
+	$(PY) -m pytest libs services gateway tools
 
 lint: install ## buf lint + format + breaking, ruff, mypy, import contracts, TypeScript types
 	$(BUF) lint
@@ -28,7 +28,7 @@ lint: install ## buf lint + format + breaking, ruff, mypy, import contracts, Typ
 	@if git rev-parse -q --verify main >/dev/null; then $(BUF) breaking --against '.git#branch=main'; fi
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/svckit/src services/intake/src tools/devstack tools/bench tools/samples
+	$(VENV)/bin/mypy libs/svckit/src services/*/src gateway/webhook-shim/src tools/devstack tools/bench tools/samples
 	$(VENV)/bin/lint-imports
 	cd web && npx --no-install tsc --noEmit
 

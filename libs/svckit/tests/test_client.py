@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import grpc.aio
@@ -14,9 +16,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 
 from svckit.auth import TokenIssuer
-from svckit.client import client_channel
+from svckit.client import client_channel, token_provider
 from svckit.context import request_scope
 from svckit.server import BuiltServer
+from svckit.settings import CallerSettings
 
 SERVICE = "svckit.test.v1.TestService"
 # gRPC rounds a deadline up when it encodes grpc-timeout, so the server may see a little more.
@@ -93,3 +96,22 @@ async def test_calls_continue_the_current_trace_with_one_traceparent(
     assert [key for key, _ in metadata].count("traceparent") == 1
     (server_span,) = [s for s in span_exporter.get_finished_spans() if s.kind == SpanKind.SERVER]
     assert server_span.context.trace_id == caller.get_span_context().trace_id
+
+
+def test_a_token_file_is_read_again_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text("first\n")
+    provider = token_provider(CallerSettings(service_token_file=path))
+    assert provider() == "first"
+    path.write_text("second\n")
+    os.utime(path, ns=(time.time_ns() + 1_000_000_000,) * 2)  # a rotation is a newer file
+    assert provider() == "second"
+
+
+def test_a_fixed_token_is_used_as_is() -> None:
+    assert token_provider(CallerSettings(service_token="t-1"))() == "t-1"
+
+
+def test_a_caller_without_a_token_is_refused() -> None:
+    with pytest.raises(ValueError, match="SERVICE_TOKEN"):
+        CallerSettings()

@@ -7,6 +7,7 @@ else a default.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -14,9 +15,35 @@ import grpc.aio
 from opentelemetry import propagate
 
 from svckit.context import REQUEST_ID_KEY, current_request_id, time_remaining
+from svckit.settings import CallerSettings
 from svckit.telemetry import grpc_client_interceptors
 
 TokenProvider = Callable[[], str]
+
+
+def token_provider(settings: CallerSettings) -> TokenProvider:
+    """The caller's token: the file's content, re-read when the file changes, or the fixed token."""
+    if settings.service_token_file is None:
+        token = settings.service_token or ""
+        return lambda: token
+    return _FileToken(settings.service_token_file)
+
+
+class _FileToken:
+    """Reads a mounted token file again only when its modification time changes."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._stamp: int | None = None
+        self._token = ""
+
+    def __call__(self) -> str:
+        stamp = self._path.stat().st_mtime_ns
+        if stamp != self._stamp:
+            self._token = self._path.read_text(encoding="utf-8").strip()
+            self._stamp = stamp
+        return self._token
+
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
 

@@ -141,3 +141,26 @@ class NatsSettings(_Settings):
     @property
     def nats_servers(self) -> list[str]:
         return [server.strip() for server in self.nats_url.split(",") if server.strip()]
+
+
+class CallerSettings(_Settings):
+    """The identity a service presents when it calls another service. Mix into the caller's settings.
+
+    In production the platform mounts a short-lived token and rotates it (SERVICE_TOKEN_FILE, re-read
+    when it changes); SERVICE_TOKEN is for development and tests.
+    """
+
+    service_token: str | None = Field(
+        default=None, validation_alias="SERVICE_TOKEN", repr=False, description="A bearer token, as is."
+    )
+    service_token_file: Path | None = Field(
+        default=None,
+        validation_alias="SERVICE_TOKEN_FILE",
+        description="A file holding the bearer token; read again whenever it changes.",
+    )
+
+    @model_validator(mode="after")
+    def _token_given(self) -> Self:
+        if not self.service_token and self.service_token_file is None:
+            raise ValueError("set SERVICE_TOKEN_FILE or SERVICE_TOKEN: calls to other services carry a token")
+        return self
