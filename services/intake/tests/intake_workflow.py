@@ -82,6 +82,14 @@ class Workflow:
         )
         return (await self.scoring.RecordDecision(request)).application
 
+    async def fail(
+        self, name: str, job_id: str, failure_code: str = "BUREAU_REFUSED"
+    ) -> application_pb2.Application:
+        request = intake_service_pb2.RecordScoringFailureRequest(
+            name=name, job_id=job_id, failure_code=failure_code
+        )
+        return (await self.scoring.RecordScoringFailure(request)).application
+
     async def confirm(
         self,
         name: str,

@@ -347,3 +347,73 @@ async def test_only_the_service_role_may_record_bank_confirmations_and_decisions
     ):
         details = await refusal(call)
         assert (details.code, details.reason) == (grpc.StatusCode.PERMISSION_DENIED, "ROLE_NOT_ALLOWED")
+
+
+async def test_a_failed_scoring_job_puts_the_application_under_review(shared_intake, workflow):
+    application = await workflow.create()
+    job_id = str(uuid.uuid4())
+    await workflow.start(application.name, job_id)
+    failed = await workflow.fail(application.name, job_id, "MAX_DELIVERIES_EXCEEDED")
+    assert failed.status == UR
+    assert failed.status_reason == "SCORING_FAILED: MAX_DELIVERIES_EXCEEDED"
+    again = await workflow.fail(application.name, job_id, "MAX_DELIVERIES_EXCEEDED")
+    assert again.etag == failed.etag
+
+
+async def test_a_scoring_failure_needs_the_application_validating_for_that_job(shared_intake, workflow):
+    pending = await workflow.application_in(P)
+    validating = await workflow.application_in(V)
+    for name, job_id in ((pending.name, "job-1"), (validating.name, "another-job")):
+        details = await refusal(workflow.fail(name, job_id))
+        assert (details.code, details.reason) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "INVALID_STATUS_TRANSITION",
+        )
+
+
+async def test_a_malformed_failure_code_is_refused(shared_intake, workflow):
+    application = await workflow.application_in(V)
+    details = await refusal(workflow.fail(application.name, "job", "bureau down; name Ana"))
+    assert [v.field for v in details.violations] == ["failure_code"]
+
+
+async def test_replaying_the_failed_job_resumes_and_decides_the_application(shared_intake, workflow):
+    application = await workflow.create()
+    job_id = str(uuid.uuid4())
+    await workflow.start(application.name, job_id)
+    await workflow.fail(application.name, job_id)
+    resumed = await workflow.start(application.name, job_id)
+    assert resumed.status == V
+    assert resumed.status_reason == f"scoring job {job_id} resumed"
+    decided = await workflow.decide(application.name, job_id, decision_pb2.DECISION_OUTCOME_APPROVE)
+    assert decided.status == A
+    trail = await workflow.analyst.ListApplicationEvents(
+        intake_service_pb2.ListApplicationEventsRequest(name=application.name)
+    )
+    moves = [
+        (e.from_status, e.to_status) for e in trail.events if e.kind == S.AUDIT_EVENT_KIND_STATUS_CHANGED
+    ]
+    assert moves == [(P, V), (V, UR), (UR, V), (V, A)]
+
+
+async def test_only_the_failed_job_may_resume_a_review(shared_intake, workflow):
+    application = await workflow.create()
+    job_id = str(uuid.uuid4())
+    await workflow.start(application.name, job_id)
+    await workflow.fail(application.name, job_id)
+    details = await refusal(workflow.start(application.name, str(uuid.uuid4())))
+    assert details.reason == "INVALID_STATUS_TRANSITION"
+
+
+async def test_a_review_decided_by_an_analyst_can_no_longer_be_resumed(shared_intake, workflow):
+    application = await workflow.create()
+    job_id = str(uuid.uuid4())
+    await workflow.start(application.name, job_id)
+    failed = await workflow.fail(application.name, job_id)
+    await workflow.analyst.UpdateApplicationStatus(
+        intake_service_pb2.UpdateApplicationStatusRequest(
+            name=application.name, status=RJ, reason="no income proof", etag=failed.etag
+        )
+    )
+    details = await refusal(workflow.start(application.name, job_id))
+    assert details.reason == "INVALID_STATUS_TRANSITION"

@@ -67,7 +67,7 @@ async def test_migrations_go_up_to_head_down_to_base_and_up_again(fresh_database
         "tables": TABLES | {"alembic_version"},
         "functions": FUNCTIONS,
         "triggers": TRIGGERS,
-        "revisions": ["0001"],
+        "revisions": ["0002"],
     }
 
     await asyncio.to_thread(downgrade, url, "base")
@@ -83,7 +83,7 @@ async def test_migrations_go_up_to_head_down_to_base_and_up_again(fresh_database
         "tables": TABLES | {"alembic_version"},
         "functions": FUNCTIONS,
         "triggers": TRIGGERS,
-        "revisions": ["0001"],
+        "revisions": ["0002"],
     }
 
 

@@ -1,6 +1,7 @@
 """IntakeService over gRPC: one short method per RPC — proto in, use case, proto out — and the
 translation of domain errors into `google.rpc.Status`."""
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -34,6 +35,7 @@ from svckit import errors
 from svckit.auth import AccessPolicy, current_principal
 
 ERROR_DOMAIN = "intake.globalcredit.com"
+_FAILURE_CODE = re.compile(r"[A-Z][A-Z0-9_]{0,62}")
 Context = grpc.aio.ServicerContext[Any, Any]
 SERVICE_NAME = "globalcredit.intake.v1.IntakeService"
 
@@ -50,6 +52,7 @@ ACCESS_POLICY = AccessPolicy.for_service(
         "RecordBankConfirmation": ("service",),
         "StartValidation": ("service",),
         "RecordDecision": ("service",),
+        "RecordScoringFailure": ("service",),
     },
 )
 
@@ -197,6 +200,32 @@ class IntakeApi(intake_service_pb2_grpc.IntakeServiceServicer):
             recorded = convert.recorded_decision_from_proto(request)
             view = await self._service.record_decision(application_id, recorded, caller=current_principal())
         return intake_service_pb2.RecordDecisionResponse(application=convert.application_to_proto(view))
+
+    async def RecordScoringFailure(
+        self, request: intake_service_pb2.RecordScoringFailureRequest, context: Context
+    ) -> intake_service_pb2.RecordScoringFailureResponse:
+        with _translated():
+            application_id = convert.application_id(request.name)
+            violations = []
+            if not request.job_id:
+                violations.append(Violation("job_id", "JOB_ID_REQUIRED", "the scoring job id"))
+            if not _FAILURE_CODE.fullmatch(request.failure_code):
+                violations.append(
+                    Violation(
+                        "failure_code",
+                        "FAILURE_CODE_INVALID",
+                        "an UPPER_SNAKE_CASE code of 1 to 63 characters",
+                    )
+                )
+            if violations:
+                raise RequestInvalid("INVALID_SCORING_FAILURE", violations)
+            view = await self._service.record_scoring_failure(
+                application_id,
+                job_id=request.job_id,
+                failure_code=request.failure_code,
+                caller=current_principal(),
+            )
+        return intake_service_pb2.RecordScoringFailureResponse(application=convert.application_to_proto(view))
 
     async def _change(self, application_id: UUID, target: Status, reason: str, etag: str) -> ApplicationView:
         with _translated():

@@ -117,6 +117,8 @@ class StoredApplication:
     country_details: CountryDetails | None
     partner_id: str | None
     scoring_job_id: str | None
+    # Why scoring gave up on `scoring_job_id`, while the application is under review because of it.
+    scoring_failure: str | None
     created_at: datetime
     updated_at: datetime
     decision: RecordedDecision | None = None

@@ -105,9 +105,11 @@ LEFT JOIN LATERAL (
 ) c ON true
 """
 
+# Every status change also sets why scoring failed (for a move to review after a failed job), or clears it.
 _CHANGE_STATUS = """
 UPDATE applications
-SET status = $3, status_actor = $4, status_reason = $5, scoring_job_id = coalesce($6, scoring_job_id)
+SET status = $3, status_actor = $4, status_reason = $5, scoring_job_id = coalesce($6, scoring_job_id),
+    scoring_failure = $7
 WHERE id = $1 AND version = $2
 RETURNING id
 """
@@ -183,6 +185,7 @@ class ApplicationRepository:
             country_details=row.country_details,
             partner_id=row.partner_id,
             scoring_job_id=None,
+            scoring_failure=None,
             created_at=inserted["created_at"],
             updated_at=inserted["updated_at"],
         )
@@ -240,10 +243,18 @@ class ApplicationRepository:
         actor: str,
         reason: str,
         scoring_job_id: str | None = None,
+        scoring_failure: str | None = None,
     ) -> bool:
         """Moves the application if it is still at `expected_version`; False when it has changed since."""
         changed = await self._connection.fetchval(
-            _CHANGE_STATUS, application_id, expected_version, status.value, actor, reason, scoring_job_id
+            _CHANGE_STATUS,
+            application_id,
+            expected_version,
+            status.value,
+            actor,
+            reason,
+            scoring_job_id,
+            scoring_failure,
         )
         return changed is not None
 
@@ -491,6 +502,7 @@ def _to_application(row: Mapping[str, Any]) -> StoredApplication:
         country_details=_details_from_json(row["country_details"]),
         partner_id=row["partner_id"],
         scoring_job_id=row["scoring_job_id"],
+        scoring_failure=row["scoring_failure"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         decision=_to_decision(row),

@@ -50,6 +50,8 @@ from svckit.auth import Principal
 from svckit.ids import uuid7
 
 PII_READ = "pii:read"
+# The status reason of an application that scoring could not decide (SPEC §5).
+SCORING_FAILED = "SCORING_FAILED"
 ANALYST_ROLES = frozenset({"analyst", "senior_analyst", "admin"})
 SERVICE_ROLE = "service"
 PARTNER_ROLE = "partner"
@@ -259,18 +261,24 @@ class IntakeService:
     ) -> ApplicationView:
         async with self._database.transaction() as repository:
             application = await self._require(repository, application_id, caller)
-            if application.scoring_job_id == job_id and application.status is not Status.PENDING:
+            same_job = application.scoring_job_id == job_id
+            if same_job and application.status is Status.VALIDATING:
                 await repository.record_pii_reveal(
                     application, actor=caller.subject, reason=f"scoring job {job_id}"
                 )
                 return self._view(application, reveal=True)
-            check_transition(application.status, Status.VALIDATING, Actor.SCORING)
+            if same_job and application.status is Status.UNDER_REVIEW and application.scoring_failure:
+                # The workflow's one move back: a replayed job resumes the review its own failure caused.
+                reason = f"scoring job {job_id} resumed"
+            else:
+                check_transition(application.status, Status.VALIDATING, Actor.SCORING)
+                reason = f"scoring job {job_id} started"
             if await repository.change_status(
                 application.id,
                 expected_version=application.version,
                 status=Status.VALIDATING,
                 actor=caller.subject,
-                reason=f"scoring job {job_id} started",
+                reason=reason,
                 scoring_job_id=job_id,
             ):
                 started = await self._require(repository, application_id, caller)
@@ -312,6 +320,37 @@ class IntakeService:
                 status=target,
                 actor=caller.subject,
                 reason=_decision_reason(recorded),
+            ):
+                return self._view(await self._require(repository, application_id, caller), reveal=False)
+            raise _LostRace
+
+    async def record_scoring_failure(
+        self, application_id: UUID, *, job_id: str, failure_code: str, caller: Principal
+    ) -> ApplicationView:
+        for _ in range(_VERSION_RACE_ATTEMPTS):
+            try:
+                return await self._record_scoring_failure(application_id, job_id, failure_code, caller)
+            except _LostRace:
+                continue
+        raise EtagMismatch()
+
+    async def _record_scoring_failure(
+        self, application_id: UUID, job_id: str, failure_code: str, caller: Principal
+    ) -> ApplicationView:
+        async with self._database.transaction() as repository:
+            application = await self._require(repository, application_id, caller)
+            if application.scoring_job_id == job_id and application.scoring_failure is not None:
+                return self._view(application, reveal=False)
+            if application.scoring_job_id != job_id or application.status is not Status.VALIDATING:
+                raise InvalidStatusTransition(application.status, Status.UNDER_REVIEW)
+            check_transition(application.status, Status.UNDER_REVIEW, Actor.SCORING)
+            if await repository.change_status(
+                application.id,
+                expected_version=application.version,
+                status=Status.UNDER_REVIEW,
+                actor=caller.subject,
+                reason=f"{SCORING_FAILED}: {failure_code}",
+                scoring_failure=failure_code,
             ):
                 return self._view(await self._require(repository, application_id, caller), reveal=False)
             raise _LostRace

@@ -543,3 +543,59 @@ class RecordDecisionResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordDecisionResponse: _TypeAlias = RecordDecisionResponse  # noqa: Y015
+
+@_typing.final
+class RecordScoringFailureRequest(_message.Message):
+    """RecordScoringFailure's request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    FAILURE_CODE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`applications/{id}`."""
+    job_id: _builtins.str
+    """The scoring job that failed; the same as in StartValidation."""
+    failure_code: _builtins.str
+    """Stable code of the failure, such as `BUREAU_REFUSED` or `MAX_DELIVERIES_EXCEEDED`. Recorded in the
+    audit trail after `SCORING_FAILED`; never holds a name or a document.
+    """
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        job_id: _builtins.str = ...,
+        failure_code: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failure_code", b"failure_code", "job_id", b"job_id", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordScoringFailureRequest: _TypeAlias = RecordScoringFailureRequest  # noqa: Y015
+
+@_typing.final
+class RecordScoringFailureResponse(_message.Message):
+    """RecordScoringFailure's response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    APPLICATION_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def application(self) -> _application_pb2.Application:
+        """The application, under review."""
+
+    def __init__(
+        self,
+        *,
+        application: _application_pb2.Application | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["application", b"application"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordScoringFailureResponse: _TypeAlias = RecordScoringFailureResponse  # noqa: Y015

@@ -88,6 +88,11 @@ class IntakeServiceStub:
                 request_serializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordDecisionRequest.SerializeToString,
                 response_deserializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordDecisionResponse.FromString,
                 _registered_method=True)
+        self.RecordScoringFailure = channel.unary_unary(
+                '/globalcredit.intake.v1.IntakeService/RecordScoringFailure',
+                request_serializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureRequest.SerializeToString,
+                response_deserializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureResponse.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -230,13 +235,18 @@ class IntakeServiceServicer:
         """Scoring takes a job: moves the application PENDING→VALIDATING and returns it with the identity
         document in clear (the bureau needs it; the read is audited). Internal.
 
+        A job that scoring gave up on (RecordScoringFailure) and that an operator replays resumes here: its
+        application goes from UNDER_REVIEW back to VALIDATING. That is the workflow's one move back, and only
+        for the job whose failure put the application under review.
+
         Roles: service.
 
         Errors: NOT_FOUND (`APPLICATION_NOT_FOUND`); FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`) when
-        the application has left PENDING for another job or was cancelled: the job is over.
+        the application is not PENDING (nor VALIDATING for this job): taken by another job, decided,
+        or cancelled — the job is over.
 
-        Idempotency: by `job_id`. Repeating it for the job that started validation returns the application
-        without changing it.
+        Idempotency: by `job_id`. Repeating it while the application is VALIDATING for this job returns the
+        application without changing it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -254,6 +264,25 @@ class IntakeServiceServicer:
 
         Idempotency: by `job_id`. Repeating it for a job whose decision is recorded returns the application
         and records nothing more, so a redelivered job never produces a second decision.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordScoringFailure(self, request, context):
+        """Scoring gives up on a job (a permanent failure, or every delivery used up): the application moves
+        VALIDATING→UNDER_REVIEW with reason `SCORING_FAILED` so that a person sees it, never left in
+        VALIDATING. The job stays in scoring's dead letters; replaying it resumes the application (see
+        StartValidation). Internal.
+
+        Roles: service.
+
+        Errors: INVALID_ARGUMENT (missing job id or failure code); NOT_FOUND (`APPLICATION_NOT_FOUND`);
+        FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`) when the application is not VALIDATING for this
+        job (decided, cancelled, or taken by another job): there is nothing to give up.
+
+        Idempotency: by `job_id`. Repeating it for a job already recorded as failed returns the application
+        unchanged.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -306,6 +335,11 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     servicer.RecordDecision,
                     request_deserializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordDecisionRequest.FromString,
                     response_serializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordDecisionResponse.SerializeToString,
+            ),
+            'RecordScoringFailure': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordScoringFailure,
+                    request_deserializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureRequest.FromString,
+                    response_serializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -560,6 +594,33 @@ class IntakeService:
             '/globalcredit.intake.v1.IntakeService/RecordDecision',
             globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordDecisionRequest.SerializeToString,
             globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordDecisionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordScoringFailure(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/globalcredit.intake.v1.IntakeService/RecordScoringFailure',
+            globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureRequest.SerializeToString,
+            globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureResponse.FromString,
             options,
             channel_credentials,
             insecure,

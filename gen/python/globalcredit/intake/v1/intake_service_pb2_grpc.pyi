@@ -142,13 +142,18 @@ class IntakeServiceStub:
     """Scoring takes a job: moves the application PENDING→VALIDATING and returns it with the identity
     document in clear (the bureau needs it; the read is audited). Internal.
 
+    A job that scoring gave up on (RecordScoringFailure) and that an operator replays resumes here: its
+    application goes from UNDER_REVIEW back to VALIDATING. That is the workflow's one move back, and only
+    for the job whose failure put the application under review.
+
     Roles: service.
 
     Errors: NOT_FOUND (`APPLICATION_NOT_FOUND`); FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`) when
-    the application has left PENDING for another job or was cancelled: the job is over.
+    the application is not PENDING (nor VALIDATING for this job): taken by another job, decided,
+    or cancelled — the job is over.
 
-    Idempotency: by `job_id`. Repeating it for the job that started validation returns the application
-    without changing it.
+    Idempotency: by `job_id`. Repeating it while the application is VALIDATING for this job returns the
+    application without changing it.
     """
     RecordDecision: _grpc.UnaryUnaryMultiCallable[_intake_service_pb2.RecordDecisionRequest, _intake_service_pb2.RecordDecisionResponse]
     """Scoring records its decision and the credit report it used, and moves the application
@@ -162,6 +167,21 @@ class IntakeServiceStub:
 
     Idempotency: by `job_id`. Repeating it for a job whose decision is recorded returns the application
     and records nothing more, so a redelivered job never produces a second decision.
+    """
+    RecordScoringFailure: _grpc.UnaryUnaryMultiCallable[_intake_service_pb2.RecordScoringFailureRequest, _intake_service_pb2.RecordScoringFailureResponse]
+    """Scoring gives up on a job (a permanent failure, or every delivery used up): the application moves
+    VALIDATING→UNDER_REVIEW with reason `SCORING_FAILED` so that a person sees it, never left in
+    VALIDATING. The job stays in scoring's dead letters; replaying it resumes the application (see
+    StartValidation). Internal.
+
+    Roles: service.
+
+    Errors: INVALID_ARGUMENT (missing job id or failure code); NOT_FOUND (`APPLICATION_NOT_FOUND`);
+    FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`) when the application is not VALIDATING for this
+    job (decided, cancelled, or taken by another job): there is nothing to give up.
+
+    Idempotency: by `job_id`. Repeating it for a job already recorded as failed returns the application
+    unchanged.
     """
 
 @_typing.type_check_only
@@ -278,13 +298,18 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     """Scoring takes a job: moves the application PENDING→VALIDATING and returns it with the identity
     document in clear (the bureau needs it; the read is audited). Internal.
 
+    A job that scoring gave up on (RecordScoringFailure) and that an operator replays resumes here: its
+    application goes from UNDER_REVIEW back to VALIDATING. That is the workflow's one move back, and only
+    for the job whose failure put the application under review.
+
     Roles: service.
 
     Errors: NOT_FOUND (`APPLICATION_NOT_FOUND`); FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`) when
-    the application has left PENDING for another job or was cancelled: the job is over.
+    the application is not PENDING (nor VALIDATING for this job): taken by another job, decided,
+    or cancelled — the job is over.
 
-    Idempotency: by `job_id`. Repeating it for the job that started validation returns the application
-    without changing it.
+    Idempotency: by `job_id`. Repeating it while the application is VALIDATING for this job returns the
+    application without changing it.
     """
     RecordDecision: _aio.UnaryUnaryMultiCallable[_intake_service_pb2.RecordDecisionRequest, _intake_service_pb2.RecordDecisionResponse]  # type: ignore[assignment]
     """Scoring records its decision and the credit report it used, and moves the application
@@ -298,6 +323,21 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
 
     Idempotency: by `job_id`. Repeating it for a job whose decision is recorded returns the application
     and records nothing more, so a redelivered job never produces a second decision.
+    """
+    RecordScoringFailure: _aio.UnaryUnaryMultiCallable[_intake_service_pb2.RecordScoringFailureRequest, _intake_service_pb2.RecordScoringFailureResponse]  # type: ignore[assignment]
+    """Scoring gives up on a job (a permanent failure, or every delivery used up): the application moves
+    VALIDATING→UNDER_REVIEW with reason `SCORING_FAILED` so that a person sees it, never left in
+    VALIDATING. The job stays in scoring's dead letters; replaying it resumes the application (see
+    StartValidation). Internal.
+
+    Roles: service.
+
+    Errors: INVALID_ARGUMENT (missing job id or failure code); NOT_FOUND (`APPLICATION_NOT_FOUND`);
+    FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`) when the application is not VALIDATING for this
+    job (decided, cancelled, or taken by another job): there is nothing to give up.
+
+    Idempotency: by `job_id`. Repeating it for a job already recorded as failed returns the application
+    unchanged.
     """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -459,13 +499,18 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         """Scoring takes a job: moves the application PENDING→VALIDATING and returns it with the identity
         document in clear (the bureau needs it; the read is audited). Internal.
 
+        A job that scoring gave up on (RecordScoringFailure) and that an operator replays resumes here: its
+        application goes from UNDER_REVIEW back to VALIDATING. That is the workflow's one move back, and only
+        for the job whose failure put the application under review.
+
         Roles: service.
 
         Errors: NOT_FOUND (`APPLICATION_NOT_FOUND`); FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`) when
-        the application has left PENDING for another job or was cancelled: the job is over.
+        the application is not PENDING (nor VALIDATING for this job): taken by another job, decided,
+        or cancelled — the job is over.
 
-        Idempotency: by `job_id`. Repeating it for the job that started validation returns the application
-        without changing it.
+        Idempotency: by `job_id`. Repeating it while the application is VALIDATING for this job returns the
+        application without changing it.
         """
 
     @_abc_1.abstractmethod
@@ -485,6 +530,27 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Idempotency: by `job_id`. Repeating it for a job whose decision is recorded returns the application
         and records nothing more, so a redelivered job never produces a second decision.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordScoringFailure(
+        self,
+        request: _intake_service_pb2.RecordScoringFailureRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_service_pb2.RecordScoringFailureResponse, _abc.Awaitable[_intake_service_pb2.RecordScoringFailureResponse]]:
+        """Scoring gives up on a job (a permanent failure, or every delivery used up): the application moves
+        VALIDATING→UNDER_REVIEW with reason `SCORING_FAILED` so that a person sees it, never left in
+        VALIDATING. The job stays in scoring's dead letters; replaying it resumes the application (see
+        StartValidation). Internal.
+
+        Roles: service.
+
+        Errors: INVALID_ARGUMENT (missing job id or failure code); NOT_FOUND (`APPLICATION_NOT_FOUND`);
+        FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`) when the application is not VALIDATING for this
+        job (decided, cancelled, or taken by another job): there is nothing to give up.
+
+        Idempotency: by `job_id`. Repeating it for a job already recorded as failed returns the application
+        unchanged.
         """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

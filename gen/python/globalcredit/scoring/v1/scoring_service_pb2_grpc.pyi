@@ -75,15 +75,17 @@ class ScoringServiceStub:
     Idempotency: a read; safe to repeat.
     """
     ReplayDeadLetter: _grpc.UnaryUnaryMultiCallable[_scoring_service_pb2.ReplayDeadLetterRequest, _scoring_service_pb2.ReplayDeadLetterResponse]
-    """Puts a dead-lettered job back on the job stream once its cause is fixed, and removes it from the
-    dead letters. Internal: for operators.
+    """Runs a dead-lettered job again, now, once its cause is fixed: its application resumes from
+    UNDER_REVIEW to VALIDATING (see IntakeService.StartValidation) and is decided as any job is. On success
+    the dead letter is removed; a job that fails again is dead-lettered anew. Internal: for operators.
 
     Roles: admin.
 
-    Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`).
+    Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`); UNAVAILABLE (`JOB_FAILED_AGAIN`) when the job failed
+    again, with the new dead letter's id in the metadata.
 
-    Idempotency: replaying twice runs the job once: intake refuses a second decision for the same job,
-    and a dead letter already replayed answers NOT_FOUND.
+    Idempotency: a replayed dead letter is gone, so replaying it again answers NOT_FOUND; and intake
+    refuses a second decision for the same job.
     """
 
 @_typing.type_check_only
@@ -133,15 +135,17 @@ class ScoringServiceAsyncStub(ScoringServiceStub):
     Idempotency: a read; safe to repeat.
     """
     ReplayDeadLetter: _aio.UnaryUnaryMultiCallable[_scoring_service_pb2.ReplayDeadLetterRequest, _scoring_service_pb2.ReplayDeadLetterResponse]  # type: ignore[assignment]
-    """Puts a dead-lettered job back on the job stream once its cause is fixed, and removes it from the
-    dead letters. Internal: for operators.
+    """Runs a dead-lettered job again, now, once its cause is fixed: its application resumes from
+    UNDER_REVIEW to VALIDATING (see IntakeService.StartValidation) and is decided as any job is. On success
+    the dead letter is removed; a job that fails again is dead-lettered anew. Internal: for operators.
 
     Roles: admin.
 
-    Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`).
+    Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`); UNAVAILABLE (`JOB_FAILED_AGAIN`) when the job failed
+    again, with the new dead letter's id in the metadata.
 
-    Idempotency: replaying twice runs the job once: intake refuses a second decision for the same job,
-    and a dead letter already replayed answers NOT_FOUND.
+    Idempotency: a replayed dead letter is gone, so replaying it again answers NOT_FOUND; and intake
+    refuses a second decision for the same job.
     """
 
 class ScoringServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -212,15 +216,17 @@ class ScoringServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _scoring_service_pb2.ReplayDeadLetterRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_scoring_service_pb2.ReplayDeadLetterResponse, _abc.Awaitable[_scoring_service_pb2.ReplayDeadLetterResponse]]:
-        """Puts a dead-lettered job back on the job stream once its cause is fixed, and removes it from the
-        dead letters. Internal: for operators.
+        """Runs a dead-lettered job again, now, once its cause is fixed: its application resumes from
+        UNDER_REVIEW to VALIDATING (see IntakeService.StartValidation) and is decided as any job is. On success
+        the dead letter is removed; a job that fails again is dead-lettered anew. Internal: for operators.
 
         Roles: admin.
 
-        Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`).
+        Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`); UNAVAILABLE (`JOB_FAILED_AGAIN`) when the job failed
+        again, with the new dead letter's id in the metadata.
 
-        Idempotency: replaying twice runs the job once: intake refuses a second decision for the same job,
-        and a dead letter already replayed answers NOT_FOUND.
+        Idempotency: a replayed dead letter is gone, so replaying it again answers NOT_FOUND; and intake
+        refuses a second decision for the same job.
         """
 
 def add_ScoringServiceServicer_to_server(servicer: ScoringServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -478,15 +478,17 @@ export const ScoringService: GenService<{
     output: typeof ListDeadLettersResponseSchema;
   },
   /**
-   * Puts a dead-lettered job back on the job stream once its cause is fixed, and removes it from the
-   * dead letters. Internal: for operators.
+   * Runs a dead-lettered job again, now, once its cause is fixed: its application resumes from
+   * UNDER_REVIEW to VALIDATING (see IntakeService.StartValidation) and is decided as any job is. On success
+   * the dead letter is removed; a job that fails again is dead-lettered anew. Internal: for operators.
    *
    * Roles: admin.
    *
-   * Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`).
+   * Errors: NOT_FOUND (`DEAD_LETTER_NOT_FOUND`); UNAVAILABLE (`JOB_FAILED_AGAIN`) when the job failed
+   * again, with the new dead letter's id in the metadata.
    *
-   * Idempotency: replaying twice runs the job once: intake refuses a second decision for the same job,
-   * and a dead letter already replayed answers NOT_FOUND.
+   * Idempotency: a replayed dead letter is gone, so replaying it again answers NOT_FOUND; and intake
+   * refuses a second decision for the same job.
    *
    * @generated from rpc globalcredit.scoring.v1.ScoringService.ReplayDeadLetter
    */
