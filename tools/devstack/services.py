@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from devstack.config import PortSetting, StackConfig
 from devstack.secrets import DevSecrets
-from devstack.tokens import AUDIENCE, ISSUER
+from devstack.tokens import AUDIENCE, ISSUER, SERVICE_TOKEN_TTL, mint_token
 
 
 @dataclass(frozen=True)
@@ -85,9 +85,7 @@ def intake(context: StackContext) -> Service:
             "NATS_URL": context.nats_url,
             "INTAKE_GRPC_LISTEN": grpc_address,
             "INTAKE_METRICS_LISTEN": metrics_address,
-            "AUTH_JWKS_PATH": str(secrets.jwks_path),
-            "AUTH_ISSUER": ISSUER,
-            "AUTH_AUDIENCE": AUDIENCE,
+            **_auth(context),
             "INTAKE_PII_KEYS": json.dumps(dict(secrets.pii_keys)),
             "INTAKE_PII_CURRENT_KEY_ID": secrets.pii_current_key_id,
             "INTAKE_BLIND_INDEX_KEY": secrets.blind_index_key,
@@ -126,8 +124,89 @@ def intake_examples(address: str) -> tuple[str, ...]:
     )
 
 
-SERVICES: tuple[ServiceFactory, ...] = (intake,)
-"""Every service, in start order."""
+BUREAU_PORT = PortSetting("GCC_BUREAU_GATEWAY_PORT", 50053, "bureau-gateway gRPC")
+BUREAU_METRICS_PORT = PortSetting(
+    "GCC_BUREAU_GATEWAY_METRICS_PORT", 9103, "bureau-gateway Prometheus metrics"
+)
 
-SERVICE_PORTS: tuple[PortSetting, ...] = (INTAKE_PORT, INTAKE_METRICS_PORT)
+
+def bureau_gateway(context: StackContext) -> Service:
+    grpc_address = context.listen_address(BUREAU_PORT)
+    metrics_address = context.listen_address(BUREAU_METRICS_PORT)
+    return Service(
+        name="bureau-gateway",
+        argv=(sys.executable, "-m", "bureau_gateway"),
+        grpc_address=grpc_address,
+        ports=(BUREAU_PORT, BUREAU_METRICS_PORT),
+        environment={
+            **_auth(context),
+            "BUREAU_GRPC_LISTEN": grpc_address,
+            "BUREAU_METRICS_LISTEN": metrics_address,
+            # Development only: lets tests and demonstrations make a bureau fail on purpose.
+            "BUREAU_FAULT_INJECTION_ENABLED": "true",
+        },
+        endpoints=(
+            ("gRPC (internal)", grpc_address),
+            ("metrics", f"http://{metrics_address}/metrics"),
+        ),
+        examples=(
+            f".venv/bin/python -m devstack call --role admin --address {grpc_address} "
+            "BureauService/ListCircuits",
+        ),
+    )
+
+
+SCORING_PORT = PortSetting("GCC_SCORING_PORT", 50052, "scoring gRPC")
+SCORING_METRICS_PORT = PortSetting("GCC_SCORING_METRICS_PORT", 9102, "scoring Prometheus metrics")
+
+
+def scoring(context: StackContext) -> Service:
+    grpc_address = context.listen_address(SCORING_PORT)
+    metrics_address = context.listen_address(SCORING_METRICS_PORT)
+    return Service(
+        name="scoring",
+        argv=(sys.executable, "-m", "scoring"),
+        grpc_address=grpc_address,
+        ports=(SCORING_PORT, SCORING_METRICS_PORT),
+        environment={
+            **_auth(context),
+            "NATS_URL": context.nats_url,
+            "SERVICE_TOKEN": mint_token(context.secrets, "service", subject="scoring", ttl=SERVICE_TOKEN_TTL),
+            "SCORING_GRPC_LISTEN": grpc_address,
+            "SCORING_METRICS_LISTEN": metrics_address,
+            "SCORING_INTAKE_ADDRESS": context.listen_address(INTAKE_PORT),
+            "SCORING_BUREAU_ADDRESS": context.listen_address(BUREAU_PORT),
+        },
+        endpoints=(
+            ("gRPC (reflection on)", grpc_address),
+            ("metrics", f"http://{metrics_address}/metrics"),
+        ),
+        examples=(
+            f".venv/bin/python -m devstack call --address {grpc_address} ScoringService/GetRuleSet "
+            '\'{"country": "COUNTRY_ES"}\'',
+            f".venv/bin/python -m devstack call --role admin --address {grpc_address} "
+            "ScoringService/ListDeadLetters",
+        ),
+    )
+
+
+def _auth(context: StackContext) -> dict[str, str]:
+    return {
+        "AUTH_JWKS_PATH": str(context.secrets.jwks_path),
+        "AUTH_ISSUER": ISSUER,
+        "AUTH_AUDIENCE": AUDIENCE,
+    }
+
+
+SERVICES: tuple[ServiceFactory, ...] = (intake, bureau_gateway, scoring)
+"""Every service, in start order: a service starts after those it calls."""
+
+SERVICE_PORTS: tuple[PortSetting, ...] = (
+    INTAKE_PORT,
+    INTAKE_METRICS_PORT,
+    BUREAU_PORT,
+    BUREAU_METRICS_PORT,
+    SCORING_PORT,
+    SCORING_METRICS_PORT,
+)
 """Every service port setting, for --help."""

@@ -10,6 +10,9 @@ from svckit.auth import TokenIssuer
 ISSUER = "globalcredit-dev"
 AUDIENCE = "globalcredit"
 TOKEN_TTL = timedelta(hours=12)
+# The services' own tokens live as long as a dev stack reasonably runs; production mounts short-lived
+# tokens the platform rotates (SERVICE_TOKEN_FILE).
+SERVICE_TOKEN_TTL = timedelta(days=7)
 
 ROLES = ("analyst", "senior_analyst", "admin", "partner", "service")
 DEFAULT_PARTNER_ID = "partner-dev"

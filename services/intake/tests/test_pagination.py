@@ -13,8 +13,8 @@ import pytest
 
 from globalcredit.intake.v1 import application_pb2, intake_service_pb2
 from globalcredit.type.v1 import country_pb2
-from intake import paging
 from samples.applications import create_request
+from svckit import paging
 from svckit.db import libpq_url
 from svckit.errors import ErrorDetails, error_details
 

@@ -10,11 +10,10 @@ from uuid import UUID
 import grpc
 
 from globalcredit.intake.v1 import application_pb2, intake_service_pb2, intake_service_pb2_grpc
-from intake import convert, metrics, paging
+from intake import convert, metrics
 from intake.convert import RequestInvalid
 from intake.domain import Status, reason_required, validate_application
 from intake.errors import (
-    ApplicationFinal,
     ApplicationInvalid,
     ApplicationNotFound,
     DomainError,
@@ -31,7 +30,7 @@ from intake.errors import (
 from intake.pii import PiiUnavailable
 from intake.repository import DatabaseUnavailable, ListFilter
 from intake.service import ApplicationView, IntakeService, utc_now
-from svckit import errors
+from svckit import errors, paging
 from svckit.auth import AccessPolicy, current_principal
 
 ERROR_DOMAIN = "intake.globalcredit.com"
@@ -61,7 +60,6 @@ _CODES: Mapping[type[DomainError], type[errors.ServiceError]] = {
     ReasonRequired: errors.InvalidArgument,
     ApplicationNotFound: errors.NotFound,
     InvalidStatusTransition: errors.FailedPrecondition,
-    ApplicationFinal: errors.FailedPrecondition,
     TransitionNotPermitted: errors.PermissionDenied,
     PiiReadNotPermitted: errors.PermissionDenied,
     EtagMismatch: errors.Aborted,

@@ -138,20 +138,6 @@ class DuplicateApplication(DomainError):
         self.existing_name = existing_name
 
 
-class ApplicationFinal(DomainError):
-    """The application is in a final state, so nothing more can happen to it."""
-
-    def __init__(self, name: str = "", status: Status | None = None) -> None:
-        metadata = {}
-        if name:
-            metadata["application"] = name
-        if status is not None:
-            metadata["status"] = str(status)
-        super().__init__("APPLICATION_FINAL", "the application is in a final state", metadata)
-        self.name = name
-        self.status = status
-
-
 class WebhookIdReused(DomainError):
     """A webhook id was already recorded for another application or another payload."""
 

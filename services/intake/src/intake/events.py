@@ -127,6 +127,10 @@ class EventPublisher:
         self._link = link
         self._timeout = timeout
 
+    async def prepare(self) -> None:
+        """Connects and declares the stream, so consumers can bind before the first event exists."""
+        await self._link.jetstream()
+
     async def publish(self, events: Sequence[OutboxEvent]) -> list[int]:
         """Publishes the events concurrently; returns the outbox ids JetStream acknowledged."""
         js = await self._link.jetstream()

@@ -61,9 +61,13 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relays until stopped, surviving database and NATS outages."""
         failures = 0
+        prepared = False
         try:
             while not self._stopping.is_set():
                 try:
+                    if not prepared:
+                        await self._publisher.prepare()
+                        prepared = True
                     if not self._outbox.held:
                         if not await self._outbox.acquire():
                             await self._sleep(self._safety_poll)  # another replica relays

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from intake import paging
 from intake.documents import mask_document
 from intake.domain import (
     Actor,
@@ -46,6 +45,7 @@ from intake.records import (
     StoredApplication,
 )
 from intake.repository import ApplicationRepository, Database, ListFilter
+from svckit import paging
 from svckit.auth import Principal
 from svckit.ids import uuid7
 

@@ -131,10 +131,12 @@ class IntakeServiceStub:
 
     Roles: service.
 
-    Errors: INVALID_ARGUMENT (missing webhook id, bank reference or time, malformed amount);
-    NOT_FOUND (`APPLICATION_NOT_FOUND`); FAILED_PRECONDITION (`APPLICATION_FINAL`) when the application
-    is already final; ALREADY_EXISTS (`WEBHOOK_ID_REUSED`) when the webhook id was recorded for
-    another application or payload.
+    A confirmation for an application that is already final (a disbursement after a cancellation, say)
+    is still stored and audited, and changes no status: the lender must know of it.
+
+    Errors: INVALID_ARGUMENT (missing webhook id, bank reference or time, malformed amount, a currency
+    other than the application's); NOT_FOUND (`APPLICATION_NOT_FOUND`); ALREADY_EXISTS
+    (`WEBHOOK_ID_REUSED`) when the webhook id was recorded for another application or payload.
 
     Idempotency: by `webhook_id`. A redelivery returns the application and changes nothing.
     """
@@ -287,10 +289,12 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
 
     Roles: service.
 
-    Errors: INVALID_ARGUMENT (missing webhook id, bank reference or time, malformed amount);
-    NOT_FOUND (`APPLICATION_NOT_FOUND`); FAILED_PRECONDITION (`APPLICATION_FINAL`) when the application
-    is already final; ALREADY_EXISTS (`WEBHOOK_ID_REUSED`) when the webhook id was recorded for
-    another application or payload.
+    A confirmation for an application that is already final (a disbursement after a cancellation, say)
+    is still stored and audited, and changes no status: the lender must know of it.
+
+    Errors: INVALID_ARGUMENT (missing webhook id, bank reference or time, malformed amount, a currency
+    other than the application's); NOT_FOUND (`APPLICATION_NOT_FOUND`); ALREADY_EXISTS
+    (`WEBHOOK_ID_REUSED`) when the webhook id was recorded for another application or payload.
 
     Idempotency: by `webhook_id`. A redelivery returns the application and changes nothing.
     """
@@ -482,10 +486,12 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Roles: service.
 
-        Errors: INVALID_ARGUMENT (missing webhook id, bank reference or time, malformed amount);
-        NOT_FOUND (`APPLICATION_NOT_FOUND`); FAILED_PRECONDITION (`APPLICATION_FINAL`) when the application
-        is already final; ALREADY_EXISTS (`WEBHOOK_ID_REUSED`) when the webhook id was recorded for
-        another application or payload.
+        A confirmation for an application that is already final (a disbursement after a cancellation, say)
+        is still stored and audited, and changes no status: the lender must know of it.
+
+        Errors: INVALID_ARGUMENT (missing webhook id, bank reference or time, malformed amount, a currency
+        other than the application's); NOT_FOUND (`APPLICATION_NOT_FOUND`); ALREADY_EXISTS
+        (`WEBHOOK_ID_REUSED`) when the webhook id was recorded for another application or payload.
 
         Idempotency: by `webhook_id`. A redelivery returns the application and changes nothing.
         """

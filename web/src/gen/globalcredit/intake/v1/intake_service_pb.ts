@@ -774,10 +774,12 @@ export const IntakeService: GenService<{
    *
    * Roles: service.
    *
-   * Errors: INVALID_ARGUMENT (missing webhook id, bank reference or time, malformed amount);
-   * NOT_FOUND (`APPLICATION_NOT_FOUND`); FAILED_PRECONDITION (`APPLICATION_FINAL`) when the application
-   * is already final; ALREADY_EXISTS (`WEBHOOK_ID_REUSED`) when the webhook id was recorded for
-   * another application or payload.
+   * A confirmation for an application that is already final (a disbursement after a cancellation, say)
+   * is still stored and audited, and changes no status: the lender must know of it.
+   *
+   * Errors: INVALID_ARGUMENT (missing webhook id, bank reference or time, malformed amount, a currency
+   * other than the application's); NOT_FOUND (`APPLICATION_NOT_FOUND`); ALREADY_EXISTS
+   * (`WEBHOOK_ID_REUSED`) when the webhook id was recorded for another application or payload.
    *
    * Idempotency: by `webhook_id`. A redelivery returns the application and changes nothing.
    *

@@ -2,7 +2,7 @@
 
 import pytest
 
-from intake import paging
+from svckit import paging
 
 
 def test_a_token_round_trips_its_position():
