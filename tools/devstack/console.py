@@ -32,6 +32,7 @@ class Summary:
     examples: tuple[str, ...] = ()
     example_token: str = ""
     notes: tuple[str, ...] = ()
+    appendices: tuple[str, ...] = ()
 
 
 class Console:
@@ -83,5 +84,8 @@ class Console:
             for example in summary.examples:
                 self.line()
                 self.line("  " + example.replace("\n", "\n  "))
+        for appendix in summary.appendices:
+            self.line()
+            self.line(appendix.rstrip("\n"))
         self.line()
         self.line("Ctrl-C stops everything.")

@@ -5,6 +5,7 @@
 - `intake-pii-keys.json` intake's PII key-encryption keys, `{"current_key_id": …, "keys": {id: base64}}`;
                          add a key and point `current_key_id` at it to try a rotation.
 - `intake-blind-index.key` intake's blind-index (HMAC) key, 32 bytes in base64.
+- `webhook-secret`       the banks' webhook signing secret (Standard Webhooks, `whsec_<base64>`).
 
 They protect nothing real: `.run/` is git-ignored, and production keys come from the deployment.
 """
@@ -29,6 +30,7 @@ SIGNING_KEY_FILE = "jwt-signing-key.pem"
 JWKS_FILE = "jwks.json"
 PII_KEYS_FILE = "intake-pii-keys.json"
 BLIND_INDEX_KEY_FILE = "intake-blind-index.key"
+WEBHOOK_SECRET_FILE = "webhook-secret"  # noqa: S105 (a file name, not a secret)
 FIRST_PII_KEY_ID = "dev-1"
 _KEY_BYTES = 32
 
@@ -43,6 +45,7 @@ class DevSecrets:
     pii_keys: Mapping[str, str]
     pii_current_key_id: str
     blind_index_key: str
+    webhook_secret: str
     created: tuple[str, ...]
     """The files this load had to create (empty when everything was reused)."""
 
@@ -88,6 +91,12 @@ def load_or_create_secrets(directory: Path) -> DevSecrets:
         created.append(BLIND_INDEX_KEY_FILE)
     blind_index_key = blind_path.read_text().strip()
 
+    webhook_path = directory / WEBHOOK_SECRET_FILE
+    if not webhook_path.exists():
+        _write(webhook_path, f"whsec_{_random_key()}\n".encode(), mode=0o600)
+        created.append(WEBHOOK_SECRET_FILE)
+    webhook_secret = webhook_path.read_text().strip()
+
     return DevSecrets(
         directory=directory,
         signing_key=signing_key,
@@ -95,6 +104,7 @@ def load_or_create_secrets(directory: Path) -> DevSecrets:
         pii_keys=pii_keys,
         pii_current_key_id=current_key_id,
         blind_index_key=blind_index_key,
+        webhook_secret=webhook_secret,
         created=tuple(created),
     )
 

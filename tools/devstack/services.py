@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bureau_gateway.sandbox import render_sandbox_table
 from devstack.config import PortSetting, StackConfig
 from devstack.secrets import DevSecrets
 from devstack.tokens import AUDIENCE, ISSUER, SERVICE_TOKEN_TTL, mint_token
@@ -47,8 +48,9 @@ class Service:
 
     name: str
     argv: tuple[str, ...]
-    grpc_address: str
-    """Where it answers `grpc.health.v1.Health/Check`: it is ready when that says SERVING."""
+    address: str
+    """Where it listens (host:port). It is ready when `grpc.health.v1.Health/Check` there says SERVING,
+    or, with `http_health_path`, when that path answers 200."""
     environment: Mapping[str, str]
     ports: tuple[PortSetting, ...] = ()
     """Every port it binds, checked free before anything starts."""
@@ -60,6 +62,10 @@ class Service:
     """(what, where) pairs for the summary."""
     examples: tuple[str, ...] = ()
     """Commands to try it, for the summary; `$TOKEN` stands for a development token."""
+    http_health_path: str | None = None
+    """For a service without gRPC: the HTTP path that answers 200 once it is ready."""
+    appendix: str = ""
+    """Text for the end of the summary (bureau-gateway's sandbox identities)."""
 
 
 ServiceFactory = Callable[[StackContext], Service]
@@ -77,7 +83,7 @@ def intake(context: StackContext) -> Service:
         name="intake",
         argv=(sys.executable, "-m", "intake"),
         migrate_argv=(sys.executable, "-m", "intake", "migrate"),
-        grpc_address=grpc_address,
+        address=grpc_address,
         ports=(INTAKE_PORT, INTAKE_METRICS_PORT),
         database="intake",
         environment={
@@ -136,7 +142,7 @@ def bureau_gateway(context: StackContext) -> Service:
     return Service(
         name="bureau-gateway",
         argv=(sys.executable, "-m", "bureau_gateway"),
-        grpc_address=grpc_address,
+        address=grpc_address,
         ports=(BUREAU_PORT, BUREAU_METRICS_PORT),
         environment={
             **_auth(context),
@@ -153,6 +159,7 @@ def bureau_gateway(context: StackContext) -> Service:
             f".venv/bin/python -m devstack call --role admin --address {grpc_address} "
             "BureauService/ListCircuits",
         ),
+        appendix=render_sandbox_table(),
     )
 
 
@@ -166,7 +173,7 @@ def scoring(context: StackContext) -> Service:
     return Service(
         name="scoring",
         argv=(sys.executable, "-m", "scoring"),
-        grpc_address=grpc_address,
+        address=grpc_address,
         ports=(SCORING_PORT, SCORING_METRICS_PORT),
         environment={
             **_auth(context),
@@ -190,6 +197,39 @@ def scoring(context: StackContext) -> Service:
     )
 
 
+WEBHOOK_SHIM_PORT = PortSetting("GCC_WEBHOOK_SHIM_PORT", 8090, "bank webhook shim HTTP")
+WEBHOOK_SHIM_METRICS_PORT = PortSetting(
+    "GCC_WEBHOOK_SHIM_METRICS_PORT", 9105, "webhook shim Prometheus metrics"
+)
+
+
+def webhook_shim(context: StackContext) -> Service:
+    http_address = context.listen_address(WEBHOOK_SHIM_PORT)
+    metrics_address = context.listen_address(WEBHOOK_SHIM_METRICS_PORT)
+    url = f"http://{http_address}/webhooks/bank-confirmations"
+    return Service(
+        name="webhook-shim",
+        argv=(sys.executable, "-m", "webhook_shim"),
+        address=http_address,
+        http_health_path="/healthz",
+        ports=(WEBHOOK_SHIM_PORT, WEBHOOK_SHIM_METRICS_PORT),
+        environment={
+            "SERVICE_TOKEN": mint_token(
+                context.secrets, "service", subject="webhook-shim", ttl=SERVICE_TOKEN_TTL
+            ),
+            "WEBHOOK_SHIM_SECRETS": context.secrets.webhook_secret,
+            "WEBHOOK_SHIM_INTAKE_ADDRESS": context.listen_address(INTAKE_PORT),
+            "WEBHOOK_SHIM_HTTP_LISTEN": http_address,
+            "WEBHOOK_SHIM_METRICS_LISTEN": metrics_address,
+        },
+        endpoints=(
+            ("bank confirmations (HTTP)", url),
+            ("metrics", f"http://{metrics_address}/metrics"),
+        ),
+        examples=("make webhook APPLICATION=applications/<id>   # signs and sends a bank confirmation",),
+    )
+
+
 def _auth(context: StackContext) -> dict[str, str]:
     return {
         "AUTH_JWKS_PATH": str(context.secrets.jwks_path),
@@ -198,7 +238,7 @@ def _auth(context: StackContext) -> dict[str, str]:
     }
 
 
-SERVICES: tuple[ServiceFactory, ...] = (intake, bureau_gateway, scoring)
+SERVICES: tuple[ServiceFactory, ...] = (intake, bureau_gateway, scoring, webhook_shim)
 """Every service, in start order: a service starts after those it calls."""
 
 SERVICE_PORTS: tuple[PortSetting, ...] = (
@@ -208,5 +248,7 @@ SERVICE_PORTS: tuple[PortSetting, ...] = (
     BUREAU_METRICS_PORT,
     SCORING_PORT,
     SCORING_METRICS_PORT,
+    WEBHOOK_SHIM_PORT,
+    WEBHOOK_SHIM_METRICS_PORT,
 )
 """Every service port setting, for --help."""

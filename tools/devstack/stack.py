@@ -7,6 +7,7 @@ import hashlib
 import os
 import tempfile
 import time
+import urllib.request
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,7 +214,7 @@ class Stack:
         for service in services:
             with self.console.step(service.name) as outcome:
                 self._start_service(service)
-                outcome.detail = f"{service.grpc_address}  SERVING"
+                outcome.detail = f"{service.address}  {'ready' if service.http_health_path else 'SERVING'}"
 
         return self._summary(secrets, infrastructure, context, services)
 
@@ -227,11 +228,17 @@ class Stack:
         )
         self._track(service.name, process)
         process.start()
-        process.wait_until(
-            lambda: grpc_serving(service.grpc_address),
-            timeout=self.config.start_timeout,
-            what="SERVING on gRPC health",
-        )
+        if service.http_health_path is not None:
+            url = f"http://{service.address}{service.http_health_path}"
+            process.wait_until(
+                lambda: http_ok(url), timeout=self.config.start_timeout, what=f"200 from {url}"
+            )
+        else:
+            process.wait_until(
+                lambda: grpc_serving(service.address),
+                timeout=self.config.start_timeout,
+                what="SERVING on gRPC health",
+            )
 
     def _environment(self, service: Service) -> dict[str, str]:
         return {**self.config.environ, "PYTHONUNBUFFERED": "1", **service.environment}
@@ -289,9 +296,19 @@ class Stack:
             secrets_dir=config.display(config.secrets_dir),
             tokens={_token_label(role): token for role, token in tokens.items()},
             examples=tuple(example for service in services for example in service.examples),
+            appendices=tuple(service.appendix for service in services if service.appendix),
             example_token=tokens["analyst"],
             notes=tuple(notes),
         )
+
+
+def http_ok(url: str) -> bool:
+    """True when `url` answers 200 within a second."""
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as response:  # noqa: S310 (our own loopback URL)
+            return int(response.status) == 200
+    except (OSError, ValueError):
+        return False
 
 
 def _token_label(role: str) -> str:

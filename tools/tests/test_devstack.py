@@ -25,10 +25,17 @@ import nats
 import pytest
 from google.protobuf import json_format
 
-from devstack.config import NATS_PORT, POSTGRES_PORT, ConfigError, PortSetting, StackConfig
+from devstack.config import (
+    INFRASTRUCTURE_PORTS,
+    NATS_PORT,
+    POSTGRES_PORT,
+    ConfigError,
+    PortSetting,
+    StackConfig,
+)
 from devstack.console import Console
 from devstack.secrets import load_or_create_secrets
-from devstack.services import Service, StackContext, intake
+from devstack.services import SERVICE_PORTS, Service, StackContext, intake
 from devstack.stack import Stack, build_context, plan_infrastructure
 from devstack.tokens import AUDIENCE, ISSUER, ROLES, mint_token
 from globalcredit.intake.v1 import intake_service_pb2
@@ -62,16 +69,10 @@ def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 def stack_environment(run_dir: Path, **extra: str) -> dict[str, str]:
     environment = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "NATS_URL"}}
-    environment.update(
-        GCC_RUN_DIR=str(run_dir),
-        GCC_POSTGRES_PORT=str(free_port()),
-        GCC_NATS_PORT=str(free_port()),
-        GCC_NATS_MONITOR_PORT=str(free_port()),
-        GCC_INTAKE_PORT=str(free_port()),
-        GCC_INTAKE_METRICS_PORT=str(free_port()),
-        GCC_STANDIN_PORT=str(free_port()),
-        GCC_START_TIMEOUT="30",
-    )
+    # Every port on a free one, so that a dev stack running on the machine doesn't get in the way.
+    ports = (*INFRASTRUCTURE_PORTS, *SERVICE_PORTS, STANDIN_PORT)
+    environment.update({setting.env_var: str(free_port()) for setting in ports})
+    environment.update(GCC_RUN_DIR=str(run_dir), GCC_START_TIMEOUT="30")
     environment.update(extra)
     return environment
 
@@ -85,7 +86,7 @@ def standin(run_dir: Path, argv: tuple[str, ...] | None = None) -> Callable[[Sta
             name="standin",
             argv=argv or (sys.executable, str(STANDIN)),
             migrate_argv=(sys.executable, str(STANDIN), "migrate"),
-            grpc_address=address,
+            address=address,
             ports=(STANDIN_PORT,),
             database="standin",
             environment={
@@ -118,7 +119,10 @@ def test_secrets_are_generated_at_the_first_start_and_reused_afterwards(tmp_path
         "jwks.json",
         "intake-pii-keys.json",
         "intake-blind-index.key",
+        "webhook-secret",
     }
+    assert second.webhook_secret == first.webhook_secret
+    assert len(base64.b64decode(first.webhook_secret.removeprefix("whsec_"))) == 32
     assert second.created == ()
     assert second.signing_key_id == first.signing_key_id
     assert second.pii_keys == first.pii_keys == {"dev-1": first.pii_keys["dev-1"]}
@@ -204,7 +208,7 @@ def test_intake_gets_every_setting_it_needs(run_dir: Path) -> None:
     assert service.argv[1:] == ("-m", "intake")
     assert service.migrate_argv is not None
     assert service.migrate_argv[1:] == ("-m", "intake", "migrate")
-    assert environment["INTAKE_GRPC_LISTEN"] == service.grpc_address == "127.0.0.1:50061"
+    assert environment["INTAKE_GRPC_LISTEN"] == service.address == "127.0.0.1:50061"
     assert environment["DATABASE_URL"].endswith(f":{config.environ['GCC_POSTGRES_PORT']}/intake")
     assert environment["NATS_URL"] == f"nats://127.0.0.1:{config.environ['GCC_NATS_PORT']}"
     assert environment["INTAKE_METRICS_LISTEN"] == f"127.0.0.1:{config.environ['GCC_INTAKE_METRICS_PORT']}"
