@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -44,6 +45,24 @@ async def test_calls_carry_the_token(service_channel: grpc.aio.Channel) -> None:
     seen = json.loads(await call(service_channel, "WhoAmI"))
 
     assert seen["subject"] == "scoring"
+
+
+async def test_streaming_calls_carry_the_token_too(service_channel: grpc.aio.Channel) -> None:
+    # "Count" needs the analyst role: without the token the server would refuse the stream.
+    stream = service_channel.unary_stream(f"/{SERVICE}/Count")(b"2")
+    assert [message async for message in stream] == [b"0", b"1"]
+
+
+async def test_a_stream_without_a_timeout_gets_no_deadline(service_channel: grpc.aio.Channel) -> None:
+    stream = service_channel.unary_stream(f"/{SERVICE}/Watch")(b"")
+    try:
+        assert await stream.read() == b"first"
+        # The channel's default deadline is 1.5 s: with it, this read would fail with DEADLINE_EXCEEDED
+        # before our own 2 s wait ends.
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(stream.read(), timeout=2.0)
+    finally:
+        stream.cancel()
 
 
 async def test_calls_carry_the_current_request_id(service_channel: grpc.aio.Channel) -> None:

@@ -59,24 +59,18 @@ CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
 )
 
 
-class OutgoingCallInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-    grpc.aio.StreamStreamClientInterceptor,
-):
-    """Adds `authorization`, `x-request-id`, trace context (when absent) and a deadline to every call."""
+class _OutgoingCall:
+    """Adds `authorization`, `x-request-id`, trace context (when absent) and, on unary calls, a deadline.
 
-    def __init__(
-        self,
-        *,
-        token_provider: TokenProvider | None = None,
-        default_timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:
+    grpc.aio files an interceptor object under the first call type it implements, so each call type has
+    its own small subclass below; one object implementing all four would only ever see unary calls.
+    """
+
+    def __init__(self, *, token_provider: TokenProvider | None, default_timeout: float) -> None:
         self._token_provider = token_provider
         self._default_timeout = default_timeout
 
-    def _details(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    def _details(self, details: grpc.aio.ClientCallDetails, *, unary: bool) -> grpc.aio.ClientCallDetails:
         metadata = grpc.aio.Metadata(*(details.metadata or ()))
         if self._token_provider is not None and metadata.get("authorization") is None:
             metadata["authorization"] = f"Bearer {self._token_provider()}"
@@ -89,44 +83,64 @@ class OutgoingCallInterceptor(
             for key, value in carrier.items():
                 metadata[key] = value
         timeout = details.timeout
-        if timeout is None:
+        if timeout is None and unary:
+            # A request-response call always gets a deadline; a stream (a watch) lives as long as its caller
+            # wants, unless the caller sets one.
             remaining = time_remaining()
             timeout = self._default_timeout if remaining is None else min(remaining, self._default_timeout)
         return grpc.aio.ClientCallDetails(
             details.method, timeout, metadata, details.credentials, details.wait_for_ready
         )
 
+
+class _UnaryUnary(_OutgoingCall, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(
         self,
         continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
         client_call_details: grpc.aio.ClientCallDetails,
         request: Any,
     ) -> Any:
-        return await continuation(self._details(client_call_details), request)
+        return await continuation(self._details(client_call_details, unary=True), request)
 
+
+class _UnaryStream(_OutgoingCall, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(
         self,
         continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
         client_call_details: grpc.aio.ClientCallDetails,
         request: Any,
     ) -> Any:
-        return await continuation(self._details(client_call_details), request)
+        return await continuation(self._details(client_call_details, unary=False), request)
 
+
+class _StreamUnary(_OutgoingCall, grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(
         self,
         continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
         client_call_details: grpc.aio.ClientCallDetails,
         request_iterator: AsyncIterable[Any] | Iterable[Any],
     ) -> Any:
-        return await continuation(self._details(client_call_details), request_iterator)
+        return await continuation(self._details(client_call_details, unary=True), request_iterator)
 
+
+class _StreamStream(_OutgoingCall, grpc.aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(
         self,
         continuation: Callable[[grpc.aio.ClientCallDetails, Any], Awaitable[Any]],
         client_call_details: grpc.aio.ClientCallDetails,
         request_iterator: AsyncIterable[Any] | Iterable[Any],
     ) -> Any:
-        return await continuation(self._details(client_call_details), request_iterator)
+        return await continuation(self._details(client_call_details, unary=False), request_iterator)
+
+
+def outgoing_call_interceptors(
+    *, token_provider: TokenProvider | None = None, default_timeout: float = DEFAULT_TIMEOUT_SECONDS
+) -> list[grpc.aio.ClientInterceptor]:
+    """One interceptor per call type, all doing the same: token, request id, trace context, deadline."""
+    return [
+        kind(token_provider=token_provider, default_timeout=default_timeout)
+        for kind in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)
+    ]
 
 
 def client_channel(
@@ -147,7 +161,7 @@ def client_channel(
     if tracing:
         # Outermost, so the CLIENT span exists (and its context is injected) before our interceptor runs.
         chain.extend(grpc_client_interceptors())
-    chain.append(OutgoingCallInterceptor(token_provider=token_provider, default_timeout=default_timeout))
+    chain.extend(outgoing_call_interceptors(token_provider=token_provider, default_timeout=default_timeout))
     chain.extend(interceptors)
     if credentials is None:
         return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS, interceptors=chain)

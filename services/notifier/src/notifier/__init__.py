@@ -1,0 +1,1 @@
+"""Notifier: live streams of applications' status changes for watchers (SPEC §9)."""

@@ -61,10 +61,17 @@ class NotifierServiceServicer:
         between (within the stream's retention). The stream stays open until the client closes it.
 
         Roles: analyst, senior_analyst, admin (every application); partner (only its own applications).
+        Services read the event stream directly and are refused.
 
-        Errors: INVALID_ARGUMENT (`INVALID_NAME`, `INVALID_RESUME_TOKEN`); OUT_OF_RANGE
-        (`RESUME_TOKEN_EXPIRED`) when the events after the token are no longer retained; UNAVAILABLE while
-        the service drains (reconnect with the last token).
+        Errors:
+        - INVALID_ARGUMENT (`INVALID_NAME`, `INVALID_FILTER`, `INVALID_RESUME_TOKEN`), every bad field listed.
+        - OUT_OF_RANGE (`RESUME_TOKEN_EXPIRED`) when the events after the token are no longer retained.
+        - RESOURCE_EXHAUSTED (`WATCHER_TOO_SLOW`) when the watcher read too slowly and its buffer filled:
+        reconnect with the last token; nothing is lost. (`WATCHER_LIMIT_REACHED`) when the replica has as
+        many watchers as it takes: retry with backoff.
+        - UNAVAILABLE (`SHUTTING_DOWN`) while the replica drains, (`EVENTS_UNAVAILABLE`) while the event
+        stream cannot be read: reconnect with the last token.
+        - PERMISSION_DENIED (`ROLE_NOT_ALLOWED`).
 
         Idempotency: a read; reconnecting with the same token replays the same events.
         """

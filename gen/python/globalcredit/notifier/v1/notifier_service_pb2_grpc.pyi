@@ -45,10 +45,17 @@ class NotifierServiceStub:
     between (within the stream's retention). The stream stays open until the client closes it.
 
     Roles: analyst, senior_analyst, admin (every application); partner (only its own applications).
+    Services read the event stream directly and are refused.
 
-    Errors: INVALID_ARGUMENT (`INVALID_NAME`, `INVALID_RESUME_TOKEN`); OUT_OF_RANGE
-    (`RESUME_TOKEN_EXPIRED`) when the events after the token are no longer retained; UNAVAILABLE while
-    the service drains (reconnect with the last token).
+    Errors:
+    - INVALID_ARGUMENT (`INVALID_NAME`, `INVALID_FILTER`, `INVALID_RESUME_TOKEN`), every bad field listed.
+    - OUT_OF_RANGE (`RESUME_TOKEN_EXPIRED`) when the events after the token are no longer retained.
+    - RESOURCE_EXHAUSTED (`WATCHER_TOO_SLOW`) when the watcher read too slowly and its buffer filled:
+      reconnect with the last token; nothing is lost. (`WATCHER_LIMIT_REACHED`) when the replica has as
+      many watchers as it takes: retry with backoff.
+    - UNAVAILABLE (`SHUTTING_DOWN`) while the replica drains, (`EVENTS_UNAVAILABLE`) while the event
+      stream cannot be read: reconnect with the last token.
+    - PERMISSION_DENIED (`ROLE_NOT_ALLOWED`).
 
     Idempotency: a read; reconnecting with the same token replays the same events.
     """
@@ -70,10 +77,17 @@ class NotifierServiceAsyncStub(NotifierServiceStub):
     between (within the stream's retention). The stream stays open until the client closes it.
 
     Roles: analyst, senior_analyst, admin (every application); partner (only its own applications).
+    Services read the event stream directly and are refused.
 
-    Errors: INVALID_ARGUMENT (`INVALID_NAME`, `INVALID_RESUME_TOKEN`); OUT_OF_RANGE
-    (`RESUME_TOKEN_EXPIRED`) when the events after the token are no longer retained; UNAVAILABLE while
-    the service drains (reconnect with the last token).
+    Errors:
+    - INVALID_ARGUMENT (`INVALID_NAME`, `INVALID_FILTER`, `INVALID_RESUME_TOKEN`), every bad field listed.
+    - OUT_OF_RANGE (`RESUME_TOKEN_EXPIRED`) when the events after the token are no longer retained.
+    - RESOURCE_EXHAUSTED (`WATCHER_TOO_SLOW`) when the watcher read too slowly and its buffer filled:
+      reconnect with the last token; nothing is lost. (`WATCHER_LIMIT_REACHED`) when the replica has as
+      many watchers as it takes: retry with backoff.
+    - UNAVAILABLE (`SHUTTING_DOWN`) while the replica drains, (`EVENTS_UNAVAILABLE`) while the event
+      stream cannot be read: reconnect with the last token.
+    - PERMISSION_DENIED (`ROLE_NOT_ALLOWED`).
 
     Idempotency: a read; reconnecting with the same token replays the same events.
     """
@@ -98,10 +112,17 @@ class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
         between (within the stream's retention). The stream stays open until the client closes it.
 
         Roles: analyst, senior_analyst, admin (every application); partner (only its own applications).
+        Services read the event stream directly and are refused.
 
-        Errors: INVALID_ARGUMENT (`INVALID_NAME`, `INVALID_RESUME_TOKEN`); OUT_OF_RANGE
-        (`RESUME_TOKEN_EXPIRED`) when the events after the token are no longer retained; UNAVAILABLE while
-        the service drains (reconnect with the last token).
+        Errors:
+        - INVALID_ARGUMENT (`INVALID_NAME`, `INVALID_FILTER`, `INVALID_RESUME_TOKEN`), every bad field listed.
+        - OUT_OF_RANGE (`RESUME_TOKEN_EXPIRED`) when the events after the token are no longer retained.
+        - RESOURCE_EXHAUSTED (`WATCHER_TOO_SLOW`) when the watcher read too slowly and its buffer filled:
+          reconnect with the last token; nothing is lost. (`WATCHER_LIMIT_REACHED`) when the replica has as
+          many watchers as it takes: retry with backoff.
+        - UNAVAILABLE (`SHUTTING_DOWN`) while the replica drains, (`EVENTS_UNAVAILABLE`) while the event
+          stream cannot be read: reconnect with the last token.
+        - PERMISSION_DENIED (`ROLE_NOT_ALLOWED`).
 
         Idempotency: a read; reconnecting with the same token replays the same events.
         """
