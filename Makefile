@@ -11,7 +11,7 @@ BUF := $(VENV)/bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run test lint generate check-generated bench token webhook install clean
+.PHONY: help run test lint generate check-generated bench token webhook rewrap-pii install clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +49,9 @@ webhook: install ## Sign and send a bank confirmation to the running stack: make
 	@WEBHOOK_SHIM_SECRETS="$$(cat .run/secrets/webhook-secret)" $(PY) -m webhook_shim send \
 	  --url http://127.0.0.1:$${GCC_WEBHOOK_SHIM_PORT:-8090}/webhooks/bank-confirmations \
 	  --application $(APPLICATION) $(if $(NOT_VERIFIED),--not-verified) $(if $(NOT_DISBURSED),--not-disbursed)
+
+rewrap-pii: install ## Re-wrap PII data keys under the current key (after a rotation in .run/secrets/intake-pii-keys.json and a restart)
+	@eval "$$($(PY) -m devstack env intake | grep '^export')" && $(PY) -m intake rewrap
 
 token: install ## Print a development token: make token ROLE=analyst [PARTNER_ID=p-1]
 	@$(PY) -m devstack token $(or $(ROLE),analyst) $(if $(PARTNER_ID),--partner-id $(PARTNER_ID))

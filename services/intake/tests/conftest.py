@@ -2,33 +2,24 @@
 migrated once), a real intake server on a free port with its outbox relay, and clients per role."""
 
 import asyncio
-import base64
 import inspect
-import json
 import os
 import random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 import asyncpg
-import grpc
 import pytest
+from intake_harness import AUDIENCE, ISSUER, RunningIntake, running_intake, settings_for
 
-from globalcredit.intake.v1 import intake_service_pb2_grpc
-from intake.app import IntakeApp, build
 from intake.migrate import migrate
 from intake.pii import Keyring, PiiCipher
 from intake.settings import IntakeSettings
 from svckit.auth import TokenIssuer
-from svckit.client import client_channel
 from svckit.local.nats import LocalNats
 from svckit.local.postgres import LocalPostgres
 
-ISSUER = "globalcredit-test"
-AUDIENCE = "globalcredit"
 TEMPLATE_DATABASE = "intake_template"
 
 
@@ -71,79 +62,11 @@ async def copy_template(local_postgres: LocalPostgres) -> str:
     return local_postgres.database_url(name)
 
 
-def settings_for(database_url: str, nats_url: str, issuer: TokenIssuer, keyring: Keyring) -> IntakeSettings:
-    return IntakeSettings(
-        database_url=database_url,
-        nats_url=nats_url,
-        grpc_listen="127.0.0.1:0",
-        metrics_listen="127.0.0.1:0",
-        auth_jwks_json=json.dumps(issuer.jwks()),
-        auth_issuer=ISSUER,
-        auth_audience=AUDIENCE,
-        pii_keys=json.dumps({key_id: base64.b64encode(key).decode() for key_id, key in keyring.keys.items()}),
-        pii_current_key_id=keyring.current_key_id,
-        blind_index_key=base64.b64encode(keyring.blind_index_key).decode(),
-        outbox_safety_poll_seconds=1.0,
-    )
-
-
-@dataclass
-class RunningIntake:
-    """An intake server under test, and clients for it that carry a token of a given role."""
-
-    app: IntakeApp
-    address: str
-    database_url: str
-    issuer: TokenIssuer
-    _channels: list[grpc.aio.Channel] = field(default_factory=list)
-
-    def client(
-        self,
-        *roles: str,
-        subject: str | None = None,
-        partner_id: str | None = None,
-        permissions: tuple[str, ...] = (),
-    ) -> intake_service_pb2_grpc.IntakeServiceStub:
-        roles = roles or ("analyst",)
-        token = self.issuer.mint(
-            subject or f"{roles[0]}-{uuid.uuid4().hex[:6]}",
-            roles,
-            partner_id=partner_id,
-            permissions=permissions,
-        )
-        return self.client_with_token(token)
-
-    def client_with_token(self, token: str) -> intake_service_pb2_grpc.IntakeServiceStub:
-        channel = client_channel(self.address, token_provider=lambda: token, tracing=False)
-        self._channels.append(channel)
-        return intake_service_pb2_grpc.IntakeServiceStub(channel)
-
-    def anonymous(self) -> intake_service_pb2_grpc.IntakeServiceStub:
-        channel = grpc.aio.insecure_channel(self.address)
-        self._channels.append(channel)
-        return intake_service_pb2_grpc.IntakeServiceStub(channel)
-
-    async def close_clients(self) -> None:
-        await asyncio.gather(*(channel.close() for channel in self._channels))
-
-
 @pytest.fixture
 def intake_settings(
     database_url: str, nats_url: str, issuer: TokenIssuer, keyring: Keyring
 ) -> Callable[[], IntakeSettings]:
     return lambda: settings_for(database_url, nats_url, issuer, keyring)
-
-
-@asynccontextmanager
-async def running_intake(settings: IntakeSettings, issuer: TokenIssuer) -> AsyncIterator[RunningIntake]:
-    app = await build(settings)
-    await app.start()
-    running = RunningIntake(app, f"127.0.0.1:{app.server.port}", settings.database_url, issuer)
-    try:
-        yield running
-    finally:
-        await running.close_clients()
-        await app.stop(grace=1.0)
 
 
 @pytest.fixture

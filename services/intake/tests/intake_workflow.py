@@ -38,6 +38,7 @@ def decision(outcome: int, *, score: str = "42.00") -> decision_pb2.Decision:
 
 
 def credit_report(currency: str = "EUR") -> credit_report_pb2.CreditReport:
+    """A clean report; its money is in `currency` (which must be the application's)."""
     return credit_report_pb2.CreditReport(
         provider="ASNEF",
         credit_score=712,
@@ -68,17 +69,23 @@ class Workflow:
         self.scoring = scoring
         self.rng = rng or random.Random()
 
-    async def create(self, country: str = "ES") -> application_pb2.Application:
-        response = await self.analyst.CreateApplication(create_request(country, rng=self.rng))
+    async def create(
+        self, country: str = "ES", *, amount: str | None = None, income: str | None = None
+    ) -> application_pb2.Application:
+        response = await self.analyst.CreateApplication(
+            create_request(country, rng=self.rng, amount=amount, income=income)
+        )
         return response.application
 
     async def start(self, name: str, job_id: str) -> application_pb2.Application:
         request = intake_service_pb2.StartValidationRequest(name=name, job_id=job_id)
         return (await self.scoring.StartValidation(request)).application
 
-    async def decide(self, name: str, job_id: str, outcome: int) -> application_pb2.Application:
+    async def decide(
+        self, name: str, job_id: str, outcome: int, *, currency: str = "EUR"
+    ) -> application_pb2.Application:
         request = intake_service_pb2.RecordDecisionRequest(
-            name=name, job_id=job_id, decision=decision(outcome), credit_report=credit_report()
+            name=name, job_id=job_id, decision=decision(outcome), credit_report=credit_report(currency)
         )
         return (await self.scoring.RecordDecision(request)).application
 
@@ -115,9 +122,11 @@ class Workflow:
         )
         return (await self.analyst.CancelApplication(request)).application
 
-    async def application_in(self, status: int) -> application_pb2.Application:
-        """A new application (Spain), moved to `status` along the workflow's own paths."""
-        application = await self.create()
+    async def application_in(
+        self, status: int, *, country: str = "ES", amount: str | None = None, income: str | None = None
+    ) -> application_pb2.Application:
+        """A new application (Spain unless told), moved to `status` along the workflow's own paths."""
+        application = await self.create(country, amount=amount, income=income)
         if status == S.APPLICATION_STATUS_PENDING:
             return application
         if status == S.APPLICATION_STATUS_CANCELLED:
@@ -126,7 +135,10 @@ class Workflow:
         application = await self.start(application.name, job_id)
         if status == S.APPLICATION_STATUS_VALIDATING:
             return application
+        currency = application.requested_amount.currency_code
         if status == S.APPLICATION_STATUS_COMPLETED:
-            await self.decide(application.name, job_id, decision_pb2.DECISION_OUTCOME_APPROVE)
+            await self.decide(
+                application.name, job_id, decision_pb2.DECISION_OUTCOME_APPROVE, currency=currency
+            )
             return await self.confirm(application.name, verified=True, disbursed=True)
-        return await self.decide(application.name, job_id, OUTCOME_BY_STATUS[status])
+        return await self.decide(application.name, job_id, OUTCOME_BY_STATUS[status], currency=currency)

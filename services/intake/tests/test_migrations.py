@@ -10,6 +10,7 @@ from svckit.db import libpq_url
 
 TABLES = {"applications", "decisions", "bank_confirmations", "application_events", "outbox_events"}
 FUNCTIONS = {
+    "applications_record_approval_and_erasure",
     "applications_touch",
     "applications_record_change",
     "bank_confirmations_record",
@@ -19,6 +20,7 @@ FUNCTIONS = {
 TRIGGERS = {
     ("applications", "applications_touch"),
     ("applications", "applications_record_change"),
+    ("applications", "applications_record_approval_and_erasure"),
     ("bank_confirmations", "bank_confirmations_record"),
     ("application_events", "application_events_append_only"),
     ("application_events", "application_events_no_truncate"),
@@ -67,7 +69,7 @@ async def test_migrations_go_up_to_head_down_to_base_and_up_again(fresh_database
         "tables": TABLES | {"alembic_version"},
         "functions": FUNCTIONS,
         "triggers": TRIGGERS,
-        "revisions": ["0002"],
+        "revisions": ["0003"],
     }
 
     await asyncio.to_thread(downgrade, url, "base")
@@ -83,7 +85,7 @@ async def test_migrations_go_up_to_head_down_to_base_and_up_again(fresh_database
         "tables": TABLES | {"alembic_version"},
         "functions": FUNCTIONS,
         "triggers": TRIGGERS,
-        "revisions": ["0002"],
+        "revisions": ["0003"],
     }
 
 

@@ -1,4 +1,5 @@
-"""`python -m intake` serves; `python -m intake migrate` brings the schema up to date."""
+"""`python -m intake` serves; `python -m intake migrate` brings the schema up to date; `python -m intake
+rewrap` re-wraps every record's data key under the current PII key (after a key rotation)."""
 
 import sys
 
@@ -18,8 +19,15 @@ def main() -> None:
 
         settings = IntakeSettings()
         run(lambda: serve(settings))
+    elif command == "rewrap":
+        import asyncio
+
+        from intake.app import rewrap
+
+        count = asyncio.run(rewrap(IntakeSettings()))
+        print(f"re-wrapped {count} data key(s) under {IntakeSettings().pii_current_key_id}")
     else:
-        sys.exit(f"usage: python -m intake [serve|migrate]; unknown command {command!r}")
+        sys.exit(f"usage: python -m intake [serve|migrate|rewrap]; unknown command {command!r}")
 
 
 if __name__ == "__main__":

@@ -23,11 +23,13 @@ from intake.errors import (
     PiiReadNotPermitted,
     ReasonRequired,
     RequestIdReused,
+    SecondApproverRequired,
     TransitionNotPermitted,
     Violation,
     WebhookIdReused,
 )
 from intake.pii import PiiUnavailable
+from intake.records import application_name
 from intake.repository import DatabaseUnavailable, ListFilter
 from intake.service import ApplicationView, IntakeService, utc_now
 from svckit import errors, paging
@@ -52,6 +54,7 @@ ACCESS_POLICY = AccessPolicy.for_service(
         "StartValidation": ("service",),
         "RecordDecision": ("service",),
         "RecordScoringFailure": ("service",),
+        "EraseApplicantData": ("admin",),
     },
 )
 
@@ -62,6 +65,7 @@ _CODES: Mapping[type[DomainError], type[errors.ServiceError]] = {
     InvalidStatusTransition: errors.FailedPrecondition,
     TransitionNotPermitted: errors.PermissionDenied,
     PiiReadNotPermitted: errors.PermissionDenied,
+    SecondApproverRequired: errors.PermissionDenied,
     EtagMismatch: errors.Aborted,
     RequestIdReused: errors.AlreadyExists,
     DuplicateApplication: errors.AlreadyExists,
@@ -116,7 +120,7 @@ class IntakeApi(intake_service_pb2_grpc.IntakeServiceServicer):
         if violations:
             raise _invalid("INVALID_FILTER", violations)
         with _translated():
-            page = await self._service.list(
+            page = await self._service.list_applications(
                 ListFilter(country=country, status=status),
                 page_size=request.page_size,
                 page_token=request.page_token,
@@ -224,6 +228,29 @@ class IntakeApi(intake_service_pb2_grpc.IntakeServiceServicer):
                 caller=current_principal(),
             )
         return intake_service_pb2.RecordScoringFailureResponse(application=convert.application_to_proto(view))
+
+    async def EraseApplicantData(
+        self, request: intake_service_pb2.EraseApplicantDataRequest, context: Context
+    ) -> intake_service_pb2.EraseApplicantDataResponse:
+        violations: list[Violation] = []
+        application_id = None
+        try:
+            application_id = convert.application_id(request.name)
+        except RequestInvalid as error:
+            violations += error.violations
+        try:
+            reason_required(request.reason)
+        except ReasonRequired as error:
+            violations.append(Violation("reason", error.reason, error.description))
+        if violations or application_id is None:
+            raise _invalid("INVALID_ERASURE", violations)
+        with _translated():
+            erased = await self._service.erase_applicant(
+                application_id, reason=request.reason, caller=current_principal()
+            )
+        return intake_service_pb2.EraseApplicantDataResponse(
+            erased_applications=[application_name(erased_id) for erased_id in erased]
+        )
 
     async def _change(self, application_id: UUID, target: Status, reason: str, etag: str) -> ApplicationView:
         with _translated():

@@ -103,3 +103,14 @@ async def serve(settings: IntakeSettings) -> None:
     runner.on_shutdown(app.stop_relay, name="outbox relay")
     app.start_relay()
     await runner.serve(app.server)
+
+
+async def rewrap(settings: IntakeSettings) -> int:
+    """Re-wraps every data key under the current key-encryption key; safe while intake serves."""
+    configure_logging("intake-rewrap", settings.log_level)
+    pool = await create_pool(settings, application_name="intake-rewrap", max_size=2)
+    try:
+        service = IntakeService(Database(pool), PiiCipher(settings.keyring()))
+        return await service.rewrap_keys()
+    finally:
+        await pool.close()

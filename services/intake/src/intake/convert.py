@@ -247,6 +247,17 @@ def application_to_proto(view: ApplicationView) -> application_pb2.Application:
     )
     if stored.country_details is not None:
         message.country_details.CopyFrom(_details_to_proto(stored.country_details))
+    if stored.erased_at is not None:
+        message.applicant.erased = True
+    if stored.pending_approval is not None:
+        pending = stored.pending_approval
+        message.pending_approval.CopyFrom(
+            application_pb2.PendingApproval(
+                requested_by=pending.requested_by,
+                reason=pending.reason,
+                request_time=datetime_to_timestamp(pending.requested_at),
+            )
+        )
     if stored.decision is not None:
         message.decision.CopyFrom(_decision_to_proto(stored.decision.decision))
         message.credit_report.CopyFrom(_report_to_proto(stored.decision.credit_report))

@@ -155,3 +155,13 @@ class PiiReadNotPermitted(DomainError):
 
     def __init__(self) -> None:
         super().__init__("PII_READ_NOT_PERMITTED", "reading the identity document in clear needs pii:read")
+
+
+class SecondApproverRequired(DomainError):
+    """The analyst who asked for a four-eyes approval tried to confirm it themselves."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "SECOND_APPROVER_REQUIRED",
+            "an approval above the country's four-eyes threshold needs a second, different approver",
+        )

@@ -95,6 +95,11 @@ class PiiCipher:
         self._country_keys: dict[str, bytes] = {}
         self._fingerprint_key = _derive(keyring.blind_index_key, _FINGERPRINT_PURPOSE)
 
+    @property
+    def current_key_id(self) -> str:
+        """The key-encryption key new records are sealed, and old ones re-wrapped, under."""
+        return self._keyring.current_key_id
+
     def seal(self, application_id: UUID, full_name: str, document: str) -> SealedPii:
         """Encrypt a record's name and document under a fresh data key wrapped by the current KEK."""
         data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)

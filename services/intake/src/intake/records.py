@@ -101,6 +101,15 @@ class BankConfirmation:
 
 
 @dataclass(frozen=True)
+class PendingApproval:
+    """The first of the two approvals an amount above the country's four-eyes threshold needs."""
+
+    requested_by: str
+    reason: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True)
 class StoredApplication:
     id: UUID
     country: Country
@@ -123,6 +132,9 @@ class StoredApplication:
     updated_at: datetime
     decision: RecordedDecision | None = None
     bank_confirmations: tuple[BankConfirmation, ...] = ()
+    pending_approval: PendingApproval | None = None
+    # When the applicant's personal data was erased (their data key destroyed); None while it exists.
+    erased_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -160,6 +172,8 @@ class AuditKind(StrEnum):
     STATUS_CHANGED = "STATUS_CHANGED"
     BANK_CONFIRMATION_RECORDED = "BANK_CONFIRMATION_RECORDED"
     PII_REVEALED = "PII_REVEALED"
+    APPROVAL_REQUESTED = "APPROVAL_REQUESTED"
+    PII_ERASED = "PII_ERASED"
 
 
 @dataclass(frozen=True)

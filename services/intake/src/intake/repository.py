@@ -43,6 +43,7 @@ from intake.records import (
     NewApplicationRow,
     OutboxEvent,
     Outcome,
+    PendingApproval,
     RecordedDecision,
     RiskLevel,
     RuleEffect,
@@ -106,12 +107,36 @@ LEFT JOIN LATERAL (
 """
 
 # Every status change also sets why scoring failed (for a move to review after a failed job), or clears it.
+# Every status change also clears a pending four-eyes approval: it was for the status it leaves.
 _CHANGE_STATUS = """
 UPDATE applications
 SET status = $3, status_actor = $4, status_reason = $5, scoring_job_id = coalesce($6, scoring_job_id),
-    scoring_failure = $7
+    scoring_failure = $7, pending_approval_by = NULL, pending_approval_reason = NULL,
+    pending_approval_at = NULL
 WHERE id = $1 AND version = $2
 RETURNING id
+"""
+
+_REQUEST_APPROVAL = """
+UPDATE applications
+SET pending_approval_by = $3, pending_approval_reason = $4, pending_approval_at = now()
+WHERE id = $1 AND version = $2 AND pending_approval_by IS NULL
+RETURNING id
+"""
+
+# Crypto-shredding: without its data key a record's ciphertexts are noise; they, the blind index and the
+# keyed request fingerprint go too, so nothing derived from the applicant's data is left.
+_ERASE_APPLICANT = """
+WITH applicant AS (SELECT country, document_blind_index FROM applications WHERE id = $1)
+UPDATE applications a
+SET pii_wrapped_key = NULL, full_name_ciphertext = NULL, document_ciphertext = NULL,
+    document_blind_index = NULL, request_fingerprint = ''::bytea,
+    pii_erased_by = $2, pii_erasure_reason = $3, pii_erased_at = now()
+FROM applicant
+WHERE (a.id = $1
+       OR (a.country = applicant.country AND a.document_blind_index = applicant.document_blind_index))
+  AND a.pii_erased_at IS NULL
+RETURNING a.id
 """
 
 _INSERT_DECISION = """
@@ -257,6 +282,59 @@ class ApplicationRepository:
             scoring_failure,
         )
         return changed is not None
+
+    async def request_approval(
+        self, application_id: UUID, *, expected_version: int, requested_by: str, reason: str
+    ) -> bool:
+        """Records a first four-eyes approval; False when the application changed since it was read."""
+        recorded = await self._connection.fetchval(
+            _REQUEST_APPROVAL, application_id, expected_version, requested_by, reason
+        )
+        return recorded is not None
+
+    async def erase_applicant(self, application_id: UUID, *, erased_by: str, reason: str) -> list[UUID]:
+        """Erases the personal data of the application's applicant in each of their applications of the
+        same country; returns the applications erased now (none when it was done before)."""
+        rows = await self._connection.fetch(_ERASE_APPLICANT, application_id, erased_by, reason)
+        return [row["id"] for row in rows]
+
+    async def sealed_under_other_keys(
+        self, current_key_id: str, *, after: UUID | None, limit: int
+    ) -> list[tuple[UUID, SealedPii]]:
+        """Records whose data key is wrapped under another key than `current_key_id`, by id."""
+        rows = await self._connection.fetch(
+            "SELECT id, pii_key_id, pii_wrapped_key, full_name_ciphertext, document_ciphertext "
+            "FROM applications WHERE pii_key_id <> $1 AND pii_wrapped_key IS NOT NULL "
+            "AND ($2::uuid IS NULL OR id > $2) ORDER BY id LIMIT $3",
+            current_key_id,
+            after,
+            limit,
+        )
+        return [
+            (
+                row["id"],
+                SealedPii(
+                    row["pii_key_id"],
+                    row["pii_wrapped_key"],
+                    row["full_name_ciphertext"],
+                    row["document_ciphertext"],
+                ),
+            )
+            for row in rows
+        ]
+
+    async def replace_wrapped_key(self, application_id: UUID, old: SealedPii, new: SealedPii) -> bool:
+        """Swaps in a re-wrapped data key, unless the record changed meanwhile (erased, say)."""
+        replaced = await self._connection.fetchval(
+            "UPDATE applications SET pii_key_id = $4, pii_wrapped_key = $5 "
+            "WHERE id = $1 AND pii_key_id = $2 AND pii_wrapped_key = $3 RETURNING id",
+            application_id,
+            old.key_id,
+            old.wrapped_key,
+            new.key_id,
+            new.wrapped_key,
+        )
+        return replaced is not None
 
     async def insert_decision(self, application_id: UUID, recorded: RecordedDecision) -> bool:
         """Stores a job's decision; False when that job's decision is already stored."""
@@ -507,6 +585,14 @@ def _to_application(row: Mapping[str, Any]) -> StoredApplication:
         updated_at=row["updated_at"],
         decision=_to_decision(row),
         bank_confirmations=tuple(_to_confirmation(item) for item in row["confirmations"] or ()),
+        pending_approval=None
+        if row["pending_approval_by"] is None
+        else PendingApproval(
+            requested_by=row["pending_approval_by"],
+            reason=row["pending_approval_reason"],
+            requested_at=row["pending_approval_at"],
+        ),
+        erased_at=row["pii_erased_at"],
     )
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
+from intake.countries import requires_four_eyes
 from intake.documents import mask_document
 from intake.domain import (
     Actor,
@@ -31,6 +32,7 @@ from intake.errors import (
     InvalidStatusTransition,
     PiiReadNotPermitted,
     RequestIdReused,
+    SecondApproverRequired,
     TransitionNotPermitted,
     Violation,
     WebhookIdReused,
@@ -146,7 +148,7 @@ class IntakeService:
             await repository.record_pii_reveal(application, actor=caller.subject, reason="document revealed")
         return self._view(application, reveal=True)
 
-    async def list(
+    async def list_applications(
         self, where: ListFilter, *, page_size: int, page_token: str, caller: Principal
     ) -> Page[ApplicationView]:
         if caller.has_any_role(PARTNER_ROLE) and not caller.has_any_role(*ANALYST_ROLES, SERVICE_ROLE):
@@ -173,6 +175,23 @@ class IntakeService:
             if etag != application.etag:
                 raise EtagMismatch()
             _check_transition_for(application.status, target, _actors_of(caller, target))
+            if _needs_four_eyes(application, target):
+                pending = application.pending_approval
+                if pending is None:
+                    # The first approval waits, under review, for a second analyst.
+                    if not await repository.request_approval(
+                        application.id,
+                        expected_version=application.version,
+                        requested_by=caller.subject,
+                        reason=reason,
+                    ):
+                        raise EtagMismatch()
+                    return self._view(await self._require(repository, application_id, caller), reveal=False)
+                if pending.requested_by == caller.subject:
+                    raise SecondApproverRequired()
+                reason = (
+                    f"{reason} (four eyes: approved by {pending.requested_by}, confirmed by {caller.subject})"
+                )
             if not await repository.change_status(
                 application.id,
                 expected_version=application.version,
@@ -355,6 +374,38 @@ class IntakeService:
                 return self._view(await self._require(repository, application_id, caller), reveal=False)
             raise _LostRace
 
+    async def erase_applicant(self, application_id: UUID, *, reason: str, caller: Principal) -> list[UUID]:
+        """Crypto-shreds the applicant's personal data in each of their applications of the same country;
+        the applications, decisions and audit trail stay. Returns the named application and every other
+        one erased now."""
+        reason = reason_required(reason)
+        async with self._database.transaction() as repository:
+            await self._require(repository, application_id, caller)
+            erased = await repository.erase_applicant(application_id, erased_by=caller.subject, reason=reason)
+        return [application_id, *(other for other in erased if other != application_id)]
+
+    async def rewrap_keys(self, *, batch_size: int = 500) -> int:
+        """Re-wraps every data key under the current key-encryption key; returns how many it re-wrapped.
+
+        Resumable and safe beside live traffic: it walks records still under an older key, and each swap
+        only applies if the record is unchanged (an erasure in between wins). The etag stays the same.
+        """
+        rewrapped = 0
+        after: UUID | None = None
+        while True:
+            async with self._database.connection() as repository:
+                batch = await repository.sealed_under_other_keys(
+                    self._cipher.current_key_id, after=after, limit=batch_size
+                )
+                for application_id, sealed in batch:
+                    if await repository.replace_wrapped_key(
+                        application_id, sealed, self._cipher.rewrap(application_id, sealed)
+                    ):
+                        rewrapped += 1
+            if len(batch) < batch_size:
+                return rewrapped
+            after = batch[-1][0]
+
     async def _require(
         self, repository: ApplicationRepository, application_id: UUID, caller: Principal
     ) -> StoredApplication:
@@ -365,13 +416,22 @@ class IntakeService:
         return application
 
     def _view(self, application: StoredApplication, *, reveal: bool) -> ApplicationView:
-        if application.sealed is None:
+        if application.sealed is None or application.erased_at is not None:
             return ApplicationView(application, full_name="", identity_document="")
         try:
             full_name, document = self._cipher.open(application.id, application.sealed)
         except PiiUnavailable:
             return ApplicationView(application, full_name="", identity_document="")
         return ApplicationView(application, full_name, document if reveal else mask_document(document))
+
+
+def _needs_four_eyes(application: StoredApplication, target: Status) -> bool:
+    """An analyst's approval of a review above the country's threshold needs a second approver."""
+    return (
+        application.status is Status.UNDER_REVIEW
+        and target is Status.APPROVED
+        and requires_four_eyes(application.country, application.requested_amount.amount)
+    )
 
 
 def _may_see(caller: Principal, application: StoredApplication) -> bool:

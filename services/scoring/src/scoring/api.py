@@ -1,5 +1,6 @@
 """ScoringService over gRPC: what-if evaluation, rule sets, and the dead letters of failed jobs."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -32,6 +33,10 @@ ACCESS_POLICY = AccessPolicy.for_service(
     },
 )
 _DEAD_LETTERS_SCOPE = paging.scope_of("dead-letters")
+_DEAD_LETTER_ID = re.compile(r"[1-9][0-9]{0,19}")
+_MAX_SEQUENCE = 2**63 - 1
+# The ErrorInfo reason of a bad request other than an evaluation's.
+_BAD_REQUEST = "INVALID_REQUEST"
 
 
 class ScoringApi(scoring_service_pb2_grpc.ScoringServiceServicer):
@@ -81,7 +86,10 @@ class ScoringApi(scoring_service_pb2_grpc.ScoringServiceServicer):
     ) -> scoring_service_pb2.GetRuleSetResponse:
         country = convert.country_from_proto(request.country)
         if country is None:
-            raise _invalid([errors.FieldViolation("country", "a country is required", "COUNTRY_REQUIRED")])
+            raise _invalid(
+                [errors.FieldViolation("country", "a country is required", "COUNTRY_REQUIRED")],
+                reason=_BAD_REQUEST,
+            )
         try:
             found = rule_set(country, request.version or None)
         except RuleSetNotFound:
@@ -97,10 +105,16 @@ class ScoringApi(scoring_service_pb2_grpc.ScoringServiceServicer):
             size = paging.page_size(request.page_size)
             token = paging.decode(request.page_token, scope=_DEAD_LETTERS_SCOPE)
             after = 0 if token is None else int(token.position)
+            if not 0 <= after < _MAX_SEQUENCE:
+                raise paging.InvalidPageToken("the page token is not valid")
         except paging.InvalidPageSize as error:
-            raise _invalid([errors.FieldViolation("page_size", str(error), "INVALID_PAGE_SIZE")]) from None
+            raise _invalid(
+                [errors.FieldViolation("page_size", str(error), "INVALID_PAGE_SIZE")], reason=_BAD_REQUEST
+            ) from None
         except (paging.InvalidPageToken, ValueError) as error:
-            raise _invalid([errors.FieldViolation("page_token", str(error), "INVALID_PAGE_TOKEN")]) from None
+            raise _invalid(
+                [errors.FieldViolation("page_token", str(error), "INVALID_PAGE_TOKEN")], reason=_BAD_REQUEST
+            ) from None
         found = await self._dead_letters.page(after=after, limit=size + 1)
         items = found[:size]
         next_token = ""
@@ -113,8 +127,11 @@ class ScoringApi(scoring_service_pb2_grpc.ScoringServiceServicer):
     async def ReplayDeadLetter(
         self, request: scoring_service_pb2.ReplayDeadLetterRequest, context: Context
     ) -> scoring_service_pb2.ReplayDeadLetterResponse:
-        if not request.id.isdigit():
-            raise _invalid([errors.FieldViolation("id", "a dead letter's id", "INVALID_ID")])
+        # Ids are stream sequences: positive 64-bit numbers, in ASCII digits (isdigit() also takes "²").
+        if not _DEAD_LETTER_ID.fullmatch(request.id) or int(request.id) > _MAX_SEQUENCE:
+            raise _invalid(
+                [errors.FieldViolation("id", "a dead letter's id", "INVALID_ID")], reason=_BAD_REQUEST
+            )
         try:
             replayed = await self._failures.replay(int(request.id))
         except JobFailedAgain as error:
@@ -141,13 +158,16 @@ def _upstream_errors() -> Iterator[None]:
     except UpstreamUnavailable as error:
         raise errors.Unavailable("the bureau is unavailable", reason="BUREAU_UNAVAILABLE") from error
     except UpstreamFailure as error:
+        if error.code == grpc.StatusCode.INVALID_ARGUMENT:
+            # The bureau names the request's own fields (identity_document, country): pass them on.
+            raise _invalid(list(error.violations)) from error
         raise errors.FailedPrecondition("the bureau refused the enquiry", reason=error.reason) from error
 
 
-def _invalid(violations: list[errors.FieldViolation]) -> errors.InvalidArgument:
-    return errors.InvalidArgument(
-        f"{len(violations)} invalid field(s)", reason="INVALID_EVALUATION", violations=violations
-    )
+def _invalid(
+    violations: list[errors.FieldViolation], reason: str = "INVALID_EVALUATION"
+) -> errors.InvalidArgument:
+    return errors.InvalidArgument(f"{len(violations)} invalid field(s)", reason=reason, violations=violations)
 
 
 def _dead_letter_to_proto(stored: StoredDeadLetter) -> scoring_service_pb2.DeadLetter:

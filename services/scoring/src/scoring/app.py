@@ -40,6 +40,13 @@ class ScoringApp:
         # In the background: the worker waits for intake's stream, which may not exist yet.
         self._worker_start = asyncio.create_task(self.worker.start(), name="scoring-worker-start")
 
+    async def worker_done(self) -> None:
+        """Returns once the worker has stopped; raises if it could not start or its loop crashed."""
+        if self._worker_start is None:
+            raise RuntimeError("the worker was not started")
+        await self._worker_start
+        await self.worker.wait()
+
     async def stop_worker(self) -> None:
         if self._worker_start is not None and not self._worker_start.done():
             self._worker_start.cancel()
@@ -104,4 +111,7 @@ async def serve(settings: ScoringSettings) -> None:
     runner.on_shutdown(app.close, name="nats and channels")
     runner.on_shutdown(app.stop_worker, name="job worker")
     app.start_worker()
+    # A worker that cannot start or whose loop dies stops the replica, to be restarted, rather than leave
+    # it serving RPCs (and reporting SERVING) while no job is taken.
+    runner.spawn("job worker", app.worker_done())
     await runner.serve(app.server)

@@ -92,6 +92,10 @@ def bureau_facts(
         return BureauFacts.unavailable()
     debt = amount(report.total_debt, f"{prefix}total_debt", currency, violations)
     obligations = amount(report.monthly_obligations, f"{prefix}monthly_obligations", currency, violations)
+    if report.HasField("credit_score") and report.credit_score < 0:
+        violations.append(
+            FieldViolation(f"{prefix}credit_score", "must not be negative", "CREDIT_SCORE_INVALID")
+        )
     if report.account_age_months < 0:
         violations.append(
             FieldViolation(f"{prefix}account_age_months", "must not be negative", "ACCOUNT_AGE_INVALID")

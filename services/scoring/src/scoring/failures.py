@@ -6,6 +6,8 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
+import grpc
+
 from globalcredit.intake.v1 import events_pb2
 from scoring import metrics
 from scoring.dead_letters import DeadLetters
@@ -15,6 +17,10 @@ from scoring.upstream import Intake, JobOver, UpstreamFailure
 from svckit.pull_worker import PermanentError
 
 log = logging.getLogger(__name__)
+
+# Intake's answers to RecordScoringFailure that mean the job names no application it has: there is nothing
+# to send to review, but the job must still be dead-lettered (retrying cannot make the application appear).
+_NO_SUCH_APPLICATION = frozenset({grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT})
 
 
 def failure_code(error: BaseException) -> str:
@@ -58,7 +64,7 @@ class JobFailures:
         if job.name and job.event_id:
             # JobOver: the application moved on (decided, cancelled); the dead letter still says why.
             with contextlib.suppress(JobOver):
-                await self._intake.record_failure(job.name, job.event_id, code)
+                await self._record_failure(job, code)
         dead_letter_id = await self._dead_letters.add(
             job,
             reason=code,
@@ -78,6 +84,19 @@ class JobFailures:
             },
         )
         return dead_letter_id
+
+    async def _record_failure(self, job: events_pb2.ApplicationSubmitted, code: str) -> None:
+        try:
+            await self._intake.record_failure(job.name, job.event_id, code)
+        except UpstreamFailure as refusal:
+            # Any other refusal (scoring's own token, say) is raised: the give-up is tried again later
+            # rather than dead-lettering a job whose application may still be in VALIDATING.
+            if refusal.code not in _NO_SUCH_APPLICATION:
+                raise
+            log.warning(
+                "intake knows no application of the job; dead-lettering it without a review",
+                extra={"application": job.name, "job_id": job.event_id, "reason": refusal.reason},
+            )
 
     async def replay(self, dead_letter_id: int) -> ReplayResult | None:
         """Runs a dead-lettered job again; None when there is no such dead letter. A job that fails again is

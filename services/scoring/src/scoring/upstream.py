@@ -9,7 +9,7 @@ import grpc
 from globalcredit.bureau.v1 import bureau_service_pb2, bureau_service_pb2_grpc
 from globalcredit.intake.v1 import application_pb2, intake_service_pb2, intake_service_pb2_grpc
 from globalcredit.type.v1 import country_pb2, credit_report_pb2, decision_pb2
-from svckit.errors import error_details
+from svckit.errors import FieldViolation, error_details
 from svckit.pull_worker import PermanentError, TransientError
 
 T = TypeVar("T")
@@ -37,11 +37,21 @@ class JobOver(Exception):
 
 
 class UpstreamFailure(PermanentError):
-    """A peer refused the job for good; `reason` is its stable ErrorInfo reason (or the status code)."""
+    """A peer refused the job for good; `reason` is its stable ErrorInfo reason (or the status code), and
+    `violations` the fields it named, if any."""
 
-    def __init__(self, peer: str, code: grpc.StatusCode, reason: str, message: str) -> None:
+    def __init__(
+        self,
+        peer: str,
+        code: grpc.StatusCode,
+        reason: str,
+        message: str,
+        violations: tuple[FieldViolation, ...] = (),
+    ) -> None:
         super().__init__(f"{peer} refused: {code.name} {reason}: {message}")
+        self.code = code
         self.reason = reason or code.name
+        self.violations = violations
 
 
 class UpstreamUnavailable(TransientError):
@@ -61,7 +71,9 @@ async def _call(peer: str, call: Awaitable[T]) -> T:
             raise JobOver(details.message) from error
         if details.code in _TRANSIENT:
             raise UpstreamUnavailable(peer, details.code, details.message) from error
-        raise UpstreamFailure(peer, details.code, details.reason, details.message) from error
+        raise UpstreamFailure(
+            peer, details.code, details.reason, details.message, details.violations
+        ) from error
 
 
 class Intake:

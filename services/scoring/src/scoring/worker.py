@@ -5,6 +5,7 @@ decision; transient failures are nak'ed with backoff; a job that fails for good 
 import asyncio
 import logging
 
+import nats.errors
 from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -63,16 +64,25 @@ class JobWorker:
         self._started = False
 
     async def start(self, *, stream_poll_seconds: float = 1.0) -> None:
-        """Waits for intake's stream (intake declares it), then consumes until stopped."""
+        """Waits for intake's stream (intake declares it) and for JetStream to answer, then consumes until
+        stopped."""
         while True:
             try:
                 await self._js.stream_info(JOBS_STREAM)
+                await self._worker.start()
                 break
             except NotFoundError:
                 log.info("waiting for the %s stream", JOBS_STREAM)
-                await asyncio.sleep(stream_poll_seconds)
-        await self._worker.start()
+            except nats.errors.Error as error:
+                # JetStream restarting or slow to answer: a worker that gave up here would leave the
+                # replica serving RPCs while it consumes nothing.
+                log.warning("could not bind the job consumer, trying again: %s", error)
+            await asyncio.sleep(stream_poll_seconds)
         self._started = True
+
+    async def wait(self) -> None:
+        """Returns when the worker has stopped; raises if its loop crashed."""
+        await self._worker.wait()
 
     async def stop(self) -> None:
         """Stops taking jobs and lets the ones in flight finish."""
@@ -87,6 +97,11 @@ class JobWorker:
             job = decode_job(message)
         except PermanentError:
             job = events_pb2.ApplicationSubmitted()
+        # The stream sequence tells apart jobs without an event id (undecodable ones), which would
+        # otherwise share one dead-letter message id and be de-duplicated into the first.
         await self._failures.give_up(
-            job, error, deliveries=message.metadata.num_delivered or 1, origin="worker"
+            job,
+            error,
+            deliveries=message.metadata.num_delivered or 1,
+            origin=f"worker-{message.metadata.sequence.stream}",
         )

@@ -31,7 +31,7 @@ from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(globalcredit/intake/v1/application.proto\x12\x16globalcredit.intake.v1\x1a\"globalcredit/type/v1/country.proto\x1a(globalcredit/type/v1/credit_report.proto\x1a#globalcredit/type/v1/decision.proto\x1a globalcredit/type/v1/money.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x99\x01\n\tApplicant\x12\x17\n\tfull_name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x11identity_document\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12R\n\x16identity_document_type\x18\x03 \x01(\x0e\x32,.globalcredit.intake.v1.IdentityDocumentTypeB\x04\xe2\x41\x01\x03\"\x9d\x01\n\rBureauConsent\x12\x34\n\ngranted_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12=\n\x07\x63hannel\x18\x02 \x01(\x0e\x32&.globalcredit.intake.v1.ConsentChannelB\x04\xe2\x41\x01\x02\x12\x17\n\treference\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"%\n\x0cSpainDetails\x12\x15\n\rprovince_code\x18\x01 \x01(\t\"(\n\x0fPortugalDetails\x12\x15\n\rdistrict_code\x18\x01 \x01(\t\"%\n\x0cItalyDetails\x12\x15\n\rprovince_code\x18\x01 \x01(\t\"#\n\rMexicoDetails\x12\x12\n\nstate_code\x18\x01 \x01(\t\"0\n\x0f\x43olombiaDetails\x12\x1d\n\x15socioeconomic_stratum\x18\x01 \x01(\x05\"#\n\rBrazilDetails\x12\x12\n\nstate_code\x18\x01 \x01(\t\"\xf5\x02\n\x0e\x43ountryDetails\x12\x35\n\x05spain\x18\x01 \x01(\x0b\x32$.globalcredit.intake.v1.SpainDetailsH\x00\x12;\n\x08portugal\x18\x02 \x01(\x0b\x32\'.globalcredit.intake.v1.PortugalDetailsH\x00\x12\x35\n\x05italy\x18\x03 \x01(\x0b\x32$.globalcredit.intake.v1.ItalyDetailsH\x00\x12\x37\n\x06mexico\x18\x04 \x01(\x0b\x32%.globalcredit.intake.v1.MexicoDetailsH\x00\x12;\n\x08\x63olombia\x18\x05 \x01(\x0b\x32\'.globalcredit.intake.v1.ColombiaDetailsH\x00\x12\x37\n\x06\x62razil\x18\x06 \x01(\x0b\x32%.globalcredit.intake.v1.BrazilDetailsH\x00\x42\t\n\x07\x64\x65tails\"\x84\x02\n\x10\x42\x61nkConfirmation\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x16\n\x0e\x62\x61nk_reference\x18\x02 \x01(\t\x12\x19\n\x11identity_verified\x18\x03 \x01(\x08\x12\x11\n\tdisbursed\x18\x04 \x01(\x08\x12\x35\n\x10\x61mount_disbursed\x18\x05 \x01(\x0b\x32\x1b.globalcredit.type.v1.Money\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brecord_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc4\x07\n\x0b\x41pplication\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x34\n\x07\x63ountry\x18\x02 \x01(\x0e\x32\x1d.globalcredit.type.v1.CountryB\x04\xe2\x41\x01\x02\x12:\n\tapplicant\x18\x03 \x01(\x0b\x32!.globalcredit.intake.v1.ApplicantB\x04\xe2\x41\x01\x02\x12;\n\x10requested_amount\x18\x04 \x01(\x0b\x32\x1b.globalcredit.type.v1.MoneyB\x04\xe2\x41\x01\x02\x12\x39\n\x0emonthly_income\x18\x05 \x01(\x0b\x32\x1b.globalcredit.type.v1.MoneyB\x04\xe2\x41\x01\x02\x12\x19\n\x0bterm_months\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12<\n\x07\x63onsent\x18\x07 \x01(\x0b\x32%.globalcredit.intake.v1.BureauConsentB\x04\xe2\x41\x01\x02\x12?\n\x06status\x18\x08 \x01(\x0e\x32).globalcredit.intake.v1.ApplicationStatusB\x04\xe2\x41\x01\x03\x12\x1b\n\rstatus_reason\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x36\n\x08\x64\x65\x63ision\x18\n \x01(\x0b\x32\x1e.globalcredit.type.v1.DecisionB\x04\xe2\x41\x01\x03\x12?\n\rcredit_report\x18\x0b \x01(\x0b\x32\".globalcredit.type.v1.CreditReportB\x04\xe2\x41\x01\x03\x12J\n\x12\x62\x61nk_confirmations\x18\x0c \x03(\x0b\x32(.globalcredit.intake.v1.BankConfirmationB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x18\n\npartner_id\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x45\n\x0f\x63ountry_details\x18\x11 \x01(\x0b\x32&.globalcredit.intake.v1.CountryDetailsB\x04\xe2\x41\x01\x01:X\xea\x41U\n\x1cglobalcredit.com/Application\x12\x1a\x61pplications/{application}*\x0c\x61pplications2\x0b\x61pplication\"\xa1\x02\n\nAuditEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x34\n\x04kind\x18\x02 \x01(\x0e\x32&.globalcredit.intake.v1.AuditEventKind\x12.\n\noccur_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12>\n\x0b\x66rom_status\x18\x05 \x01(\x0e\x32).globalcredit.intake.v1.ApplicationStatus\x12<\n\tto_status\x18\x06 \x01(\x0e\x32).globalcredit.intake.v1.ApplicationStatus\x12\x0e\n\x06reason\x18\x07 \x01(\t*\xa5\x02\n\x11\x41pplicationStatus\x12\"\n\x1e\x41PPLICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41PPLICATION_STATUS_PENDING\x10\x01\x12!\n\x1d\x41PPLICATION_STATUS_VALIDATING\x10\x02\x12\x1f\n\x1b\x41PPLICATION_STATUS_APPROVED\x10\x03\x12\x1f\n\x1b\x41PPLICATION_STATUS_REJECTED\x10\x04\x12#\n\x1f\x41PPLICATION_STATUS_UNDER_REVIEW\x10\x05\x12 \n\x1c\x41PPLICATION_STATUS_CANCELLED\x10\x06\x12 \n\x1c\x41PPLICATION_STATUS_COMPLETED\x10\x07*\xc2\x02\n\x14IdentityDocumentType\x12&\n\"IDENTITY_DOCUMENT_TYPE_UNSPECIFIED\x10\x00\x12!\n\x1dIDENTITY_DOCUMENT_TYPE_ES_DNI\x10\x01\x12!\n\x1dIDENTITY_DOCUMENT_TYPE_ES_NIE\x10\x02\x12!\n\x1dIDENTITY_DOCUMENT_TYPE_PT_NIF\x10\x03\x12,\n(IDENTITY_DOCUMENT_TYPE_IT_CODICE_FISCALE\x10\x04\x12\"\n\x1eIDENTITY_DOCUMENT_TYPE_MX_CURP\x10\x05\x12$\n IDENTITY_DOCUMENT_TYPE_CO_CEDULA\x10\x06\x12!\n\x1dIDENTITY_DOCUMENT_TYPE_BR_CPF\x10\x07*\xbe\x01\n\x0e\x43onsentChannel\x12\x1f\n\x1b\x43ONSENT_CHANNEL_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43ONSENT_CHANNEL_WEB\x10\x01\x12\x1e\n\x1a\x43ONSENT_CHANNEL_MOBILE_APP\x10\x02\x12\x1a\n\x16\x43ONSENT_CHANNEL_BRANCH\x10\x03\x12\x19\n\x15\x43ONSENT_CHANNEL_PHONE\x10\x04\x12\x1b\n\x17\x43ONSENT_CHANNEL_PARTNER\x10\x05*j\n\x0f\x41pplicationView\x12 \n\x1c\x41PPLICATION_VIEW_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41PPLICATION_VIEW_BASIC\x10\x01\x12\x19\n\x15\x41PPLICATION_VIEW_FULL\x10\x02*\xc9\x01\n\x0e\x41uditEventKind\x12 \n\x1c\x41UDIT_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x41UDIT_EVENT_KIND_CREATED\x10\x01\x12#\n\x1f\x41UDIT_EVENT_KIND_STATUS_CHANGED\x10\x02\x12/\n+AUDIT_EVENT_KIND_BANK_CONFIRMATION_RECORDED\x10\x03\x12!\n\x1d\x41UDIT_EVENT_KIND_PII_REVEALED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(globalcredit/intake/v1/application.proto\x12\x16globalcredit.intake.v1\x1a\"globalcredit/type/v1/country.proto\x1a(globalcredit/type/v1/credit_report.proto\x1a#globalcredit/type/v1/decision.proto\x1a globalcredit/type/v1/money.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x01\n\tApplicant\x12\x17\n\tfull_name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x11identity_document\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12R\n\x16identity_document_type\x18\x03 \x01(\x0e\x32,.globalcredit.intake.v1.IdentityDocumentTypeB\x04\xe2\x41\x01\x03\x12\x14\n\x06\x65rased\x18\x04 \x01(\x08\x42\x04\xe2\x41\x01\x03\"\x9d\x01\n\rBureauConsent\x12\x34\n\ngranted_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12=\n\x07\x63hannel\x18\x02 \x01(\x0e\x32&.globalcredit.intake.v1.ConsentChannelB\x04\xe2\x41\x01\x02\x12\x17\n\treference\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"%\n\x0cSpainDetails\x12\x15\n\rprovince_code\x18\x01 \x01(\t\"(\n\x0fPortugalDetails\x12\x15\n\rdistrict_code\x18\x01 \x01(\t\"%\n\x0cItalyDetails\x12\x15\n\rprovince_code\x18\x01 \x01(\t\"#\n\rMexicoDetails\x12\x12\n\nstate_code\x18\x01 \x01(\t\"0\n\x0f\x43olombiaDetails\x12\x1d\n\x15socioeconomic_stratum\x18\x01 \x01(\x05\"#\n\rBrazilDetails\x12\x12\n\nstate_code\x18\x01 \x01(\t\"\xf5\x02\n\x0e\x43ountryDetails\x12\x35\n\x05spain\x18\x01 \x01(\x0b\x32$.globalcredit.intake.v1.SpainDetailsH\x00\x12;\n\x08portugal\x18\x02 \x01(\x0b\x32\'.globalcredit.intake.v1.PortugalDetailsH\x00\x12\x35\n\x05italy\x18\x03 \x01(\x0b\x32$.globalcredit.intake.v1.ItalyDetailsH\x00\x12\x37\n\x06mexico\x18\x04 \x01(\x0b\x32%.globalcredit.intake.v1.MexicoDetailsH\x00\x12;\n\x08\x63olombia\x18\x05 \x01(\x0b\x32\'.globalcredit.intake.v1.ColombiaDetailsH\x00\x12\x37\n\x06\x62razil\x18\x06 \x01(\x0b\x32%.globalcredit.intake.v1.BrazilDetailsH\x00\x42\t\n\x07\x64\x65tails\"\x84\x02\n\x10\x42\x61nkConfirmation\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x16\n\x0e\x62\x61nk_reference\x18\x02 \x01(\t\x12\x19\n\x11identity_verified\x18\x03 \x01(\x08\x12\x11\n\tdisbursed\x18\x04 \x01(\x08\x12\x35\n\x10\x61mount_disbursed\x18\x05 \x01(\x0b\x32\x1b.globalcredit.type.v1.Money\x12.\n\noccur_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brecord_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x08\n\x0b\x41pplication\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x34\n\x07\x63ountry\x18\x02 \x01(\x0e\x32\x1d.globalcredit.type.v1.CountryB\x04\xe2\x41\x01\x02\x12:\n\tapplicant\x18\x03 \x01(\x0b\x32!.globalcredit.intake.v1.ApplicantB\x04\xe2\x41\x01\x02\x12;\n\x10requested_amount\x18\x04 \x01(\x0b\x32\x1b.globalcredit.type.v1.MoneyB\x04\xe2\x41\x01\x02\x12\x39\n\x0emonthly_income\x18\x05 \x01(\x0b\x32\x1b.globalcredit.type.v1.MoneyB\x04\xe2\x41\x01\x02\x12\x19\n\x0bterm_months\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12<\n\x07\x63onsent\x18\x07 \x01(\x0b\x32%.globalcredit.intake.v1.BureauConsentB\x04\xe2\x41\x01\x02\x12?\n\x06status\x18\x08 \x01(\x0e\x32).globalcredit.intake.v1.ApplicationStatusB\x04\xe2\x41\x01\x03\x12\x1b\n\rstatus_reason\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x12\x36\n\x08\x64\x65\x63ision\x18\n \x01(\x0b\x32\x1e.globalcredit.type.v1.DecisionB\x04\xe2\x41\x01\x03\x12?\n\rcredit_report\x18\x0b \x01(\x0b\x32\".globalcredit.type.v1.CreditReportB\x04\xe2\x41\x01\x03\x12J\n\x12\x62\x61nk_confirmations\x18\x0c \x03(\x0b\x32(.globalcredit.intake.v1.BankConfirmationB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x35\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x18\n\npartner_id\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03\x12\x45\n\x0f\x63ountry_details\x18\x11 \x01(\x0b\x32&.globalcredit.intake.v1.CountryDetailsB\x04\xe2\x41\x01\x01\x12G\n\x10pending_approval\x18\x12 \x01(\x0b\x32\'.globalcredit.intake.v1.PendingApprovalB\x04\xe2\x41\x01\x03:X\xea\x41U\n\x1cglobalcredit.com/Application\x12\x1a\x61pplications/{application}*\x0c\x61pplications2\x0b\x61pplication\"i\n\x0fPendingApproval\x12\x14\n\x0crequested_by\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x30\n\x0crequest_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa1\x02\n\nAuditEvent\x12\x10\n\x08sequence\x18\x01 \x01(\x03\x12\x34\n\x04kind\x18\x02 \x01(\x0e\x32&.globalcredit.intake.v1.AuditEventKind\x12.\n\noccur_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x61\x63tor\x18\x04 \x01(\t\x12>\n\x0b\x66rom_status\x18\x05 \x01(\x0e\x32).globalcredit.intake.v1.ApplicationStatus\x12<\n\tto_status\x18\x06 \x01(\x0e\x32).globalcredit.intake.v1.ApplicationStatus\x12\x0e\n\x06reason\x18\x07 \x01(\t*\xa5\x02\n\x11\x41pplicationStatus\x12\"\n\x1e\x41PPLICATION_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x41PPLICATION_STATUS_PENDING\x10\x01\x12!\n\x1d\x41PPLICATION_STATUS_VALIDATING\x10\x02\x12\x1f\n\x1b\x41PPLICATION_STATUS_APPROVED\x10\x03\x12\x1f\n\x1b\x41PPLICATION_STATUS_REJECTED\x10\x04\x12#\n\x1f\x41PPLICATION_STATUS_UNDER_REVIEW\x10\x05\x12 \n\x1c\x41PPLICATION_STATUS_CANCELLED\x10\x06\x12 \n\x1c\x41PPLICATION_STATUS_COMPLETED\x10\x07*\xc2\x02\n\x14IdentityDocumentType\x12&\n\"IDENTITY_DOCUMENT_TYPE_UNSPECIFIED\x10\x00\x12!\n\x1dIDENTITY_DOCUMENT_TYPE_ES_DNI\x10\x01\x12!\n\x1dIDENTITY_DOCUMENT_TYPE_ES_NIE\x10\x02\x12!\n\x1dIDENTITY_DOCUMENT_TYPE_PT_NIF\x10\x03\x12,\n(IDENTITY_DOCUMENT_TYPE_IT_CODICE_FISCALE\x10\x04\x12\"\n\x1eIDENTITY_DOCUMENT_TYPE_MX_CURP\x10\x05\x12$\n IDENTITY_DOCUMENT_TYPE_CO_CEDULA\x10\x06\x12!\n\x1dIDENTITY_DOCUMENT_TYPE_BR_CPF\x10\x07*\xbe\x01\n\x0e\x43onsentChannel\x12\x1f\n\x1b\x43ONSENT_CHANNEL_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43ONSENT_CHANNEL_WEB\x10\x01\x12\x1e\n\x1a\x43ONSENT_CHANNEL_MOBILE_APP\x10\x02\x12\x1a\n\x16\x43ONSENT_CHANNEL_BRANCH\x10\x03\x12\x19\n\x15\x43ONSENT_CHANNEL_PHONE\x10\x04\x12\x1b\n\x17\x43ONSENT_CHANNEL_PARTNER\x10\x05*j\n\x0f\x41pplicationView\x12 \n\x1c\x41PPLICATION_VIEW_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41PPLICATION_VIEW_BASIC\x10\x01\x12\x19\n\x15\x41PPLICATION_VIEW_FULL\x10\x02*\x93\x02\n\x0e\x41uditEventKind\x12 \n\x1c\x41UDIT_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x41UDIT_EVENT_KIND_CREATED\x10\x01\x12#\n\x1f\x41UDIT_EVENT_KIND_STATUS_CHANGED\x10\x02\x12/\n+AUDIT_EVENT_KIND_BANK_CONFIRMATION_RECORDED\x10\x03\x12!\n\x1d\x41UDIT_EVENT_KIND_PII_REVEALED\x10\x04\x12\'\n#AUDIT_EVENT_KIND_APPROVAL_REQUESTED\x10\x05\x12\x1f\n\x1b\x41UDIT_EVENT_KIND_PII_ERASED\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,6 +44,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APPLICANT'].fields_by_name['identity_document']._serialized_options = b'\342A\001\002'
   _globals['_APPLICANT'].fields_by_name['identity_document_type']._loaded_options = None
   _globals['_APPLICANT'].fields_by_name['identity_document_type']._serialized_options = b'\342A\001\003'
+  _globals['_APPLICANT'].fields_by_name['erased']._loaded_options = None
+  _globals['_APPLICANT'].fields_by_name['erased']._serialized_options = b'\342A\001\003'
   _globals['_BUREAUCONSENT'].fields_by_name['granted_at']._loaded_options = None
   _globals['_BUREAUCONSENT'].fields_by_name['granted_at']._serialized_options = b'\342A\001\002'
   _globals['_BUREAUCONSENT'].fields_by_name['channel']._loaded_options = None
@@ -84,40 +86,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APPLICATION'].fields_by_name['partner_id']._serialized_options = b'\342A\001\003'
   _globals['_APPLICATION'].fields_by_name['country_details']._loaded_options = None
   _globals['_APPLICATION'].fields_by_name['country_details']._serialized_options = b'\342A\001\001'
+  _globals['_APPLICATION'].fields_by_name['pending_approval']._loaded_options = None
+  _globals['_APPLICATION'].fields_by_name['pending_approval']._serialized_options = b'\342A\001\003'
   _globals['_APPLICATION']._loaded_options = None
   _globals['_APPLICATION']._serialized_options = b'\352AU\n\034globalcredit.com/Application\022\032applications/{application}*\014applications2\013application'
-  _globals['_APPLICATIONSTATUS']._serialized_start=2769
-  _globals['_APPLICATIONSTATUS']._serialized_end=3062
-  _globals['_IDENTITYDOCUMENTTYPE']._serialized_start=3065
-  _globals['_IDENTITYDOCUMENTTYPE']._serialized_end=3387
-  _globals['_CONSENTCHANNEL']._serialized_start=3390
-  _globals['_CONSENTCHANNEL']._serialized_end=3580
-  _globals['_APPLICATIONVIEW']._serialized_start=3582
-  _globals['_APPLICATIONVIEW']._serialized_end=3688
-  _globals['_AUDITEVENTKIND']._serialized_start=3691
-  _globals['_AUDITEVENTKIND']._serialized_end=3892
+  _globals['_APPLICATIONSTATUS']._serialized_start=2971
+  _globals['_APPLICATIONSTATUS']._serialized_end=3264
+  _globals['_IDENTITYDOCUMENTTYPE']._serialized_start=3267
+  _globals['_IDENTITYDOCUMENTTYPE']._serialized_end=3589
+  _globals['_CONSENTCHANNEL']._serialized_start=3592
+  _globals['_CONSENTCHANNEL']._serialized_end=3782
+  _globals['_APPLICATIONVIEW']._serialized_start=3784
+  _globals['_APPLICATIONVIEW']._serialized_end=3890
+  _globals['_AUDITEVENTKIND']._serialized_start=3893
+  _globals['_AUDITEVENTKIND']._serialized_end=4168
   _globals['_APPLICANT']._serialized_start=311
-  _globals['_APPLICANT']._serialized_end=464
-  _globals['_BUREAUCONSENT']._serialized_start=467
-  _globals['_BUREAUCONSENT']._serialized_end=624
-  _globals['_SPAINDETAILS']._serialized_start=626
-  _globals['_SPAINDETAILS']._serialized_end=663
-  _globals['_PORTUGALDETAILS']._serialized_start=665
-  _globals['_PORTUGALDETAILS']._serialized_end=705
-  _globals['_ITALYDETAILS']._serialized_start=707
-  _globals['_ITALYDETAILS']._serialized_end=744
-  _globals['_MEXICODETAILS']._serialized_start=746
-  _globals['_MEXICODETAILS']._serialized_end=781
-  _globals['_COLOMBIADETAILS']._serialized_start=783
-  _globals['_COLOMBIADETAILS']._serialized_end=831
-  _globals['_BRAZILDETAILS']._serialized_start=833
-  _globals['_BRAZILDETAILS']._serialized_end=868
-  _globals['_COUNTRYDETAILS']._serialized_start=871
-  _globals['_COUNTRYDETAILS']._serialized_end=1244
-  _globals['_BANKCONFIRMATION']._serialized_start=1247
-  _globals['_BANKCONFIRMATION']._serialized_end=1507
-  _globals['_APPLICATION']._serialized_start=1510
-  _globals['_APPLICATION']._serialized_end=2474
-  _globals['_AUDITEVENT']._serialized_start=2477
-  _globals['_AUDITEVENT']._serialized_end=2766
+  _globals['_APPLICANT']._serialized_end=486
+  _globals['_BUREAUCONSENT']._serialized_start=489
+  _globals['_BUREAUCONSENT']._serialized_end=646
+  _globals['_SPAINDETAILS']._serialized_start=648
+  _globals['_SPAINDETAILS']._serialized_end=685
+  _globals['_PORTUGALDETAILS']._serialized_start=687
+  _globals['_PORTUGALDETAILS']._serialized_end=727
+  _globals['_ITALYDETAILS']._serialized_start=729
+  _globals['_ITALYDETAILS']._serialized_end=766
+  _globals['_MEXICODETAILS']._serialized_start=768
+  _globals['_MEXICODETAILS']._serialized_end=803
+  _globals['_COLOMBIADETAILS']._serialized_start=805
+  _globals['_COLOMBIADETAILS']._serialized_end=853
+  _globals['_BRAZILDETAILS']._serialized_start=855
+  _globals['_BRAZILDETAILS']._serialized_end=890
+  _globals['_COUNTRYDETAILS']._serialized_start=893
+  _globals['_COUNTRYDETAILS']._serialized_end=1266
+  _globals['_BANKCONFIRMATION']._serialized_start=1269
+  _globals['_BANKCONFIRMATION']._serialized_end=1529
+  _globals['_APPLICATION']._serialized_start=1532
+  _globals['_APPLICATION']._serialized_end=2569
+  _globals['_PENDINGAPPROVAL']._serialized_start=2571
+  _globals['_PENDINGAPPROVAL']._serialized_end=2676
+  _globals['_AUDITEVENT']._serialized_start=2679
+  _globals['_AUDITEVENT']._serialized_end=2968
 # @@protoc_insertion_point(module_scope)

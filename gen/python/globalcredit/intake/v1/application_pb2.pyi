@@ -195,6 +195,10 @@ class _AuditEventKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AuditE
     """A bank confirmation was recorded."""
     AUDIT_EVENT_KIND_PII_REVEALED: _AuditEventKind.ValueType  # 4
     """Somebody read the identity document in clear."""
+    AUDIT_EVENT_KIND_APPROVAL_REQUESTED: _AuditEventKind.ValueType  # 5
+    """A first approval was recorded and waits for a second analyst (four eyes)."""
+    AUDIT_EVENT_KIND_PII_ERASED: _AuditEventKind.ValueType  # 6
+    """The applicant's name and document were erased (their data key destroyed)."""
 
 class AuditEventKind(_AuditEventKind, metaclass=_AuditEventKindEnumTypeWrapper):
     """What an audit entry records."""
@@ -209,6 +213,10 @@ AUDIT_EVENT_KIND_BANK_CONFIRMATION_RECORDED: AuditEventKind.ValueType  # 3
 """A bank confirmation was recorded."""
 AUDIT_EVENT_KIND_PII_REVEALED: AuditEventKind.ValueType  # 4
 """Somebody read the identity document in clear."""
+AUDIT_EVENT_KIND_APPROVAL_REQUESTED: AuditEventKind.ValueType  # 5
+"""A first approval was recorded and waits for a second analyst (four eyes)."""
+AUDIT_EVENT_KIND_PII_ERASED: AuditEventKind.ValueType  # 6
+"""The applicant's name and document were erased (their data key destroyed)."""
 Global___AuditEventKind: _TypeAlias = AuditEventKind  # noqa: Y015
 
 @_typing.final
@@ -220,6 +228,7 @@ class Applicant(_message.Message):
     FULL_NAME_FIELD_NUMBER: _builtins.int
     IDENTITY_DOCUMENT_FIELD_NUMBER: _builtins.int
     IDENTITY_DOCUMENT_TYPE_FIELD_NUMBER: _builtins.int
+    ERASED_FIELD_NUMBER: _builtins.int
     full_name: _builtins.str
     """Full name: at least two words, 3 to 200 characters after trimming."""
     identity_document: _builtins.str
@@ -229,16 +238,19 @@ class Applicant(_message.Message):
     """
     identity_document_type: Global___IdentityDocumentType.ValueType
     """The kind of document, derived by the server."""
+    erased: _builtins.bool
+    """True once the applicant's data was erased (EraseApplicantData): name and document are then empty."""
     def __init__(
         self,
         *,
         full_name: _builtins.str = ...,
         identity_document: _builtins.str = ...,
         identity_document_type: Global___IdentityDocumentType.ValueType = ...,
+        erased: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["full_name", b"full_name", "identity_document", b"identity_document", "identity_document_type", b"identity_document_type"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["erased", b"erased", "full_name", b"full_name", "identity_document", b"identity_document", "identity_document_type", b"identity_document_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -543,6 +555,7 @@ class Application(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     PARTNER_ID_FIELD_NUMBER: _builtins.int
     COUNTRY_DETAILS_FIELD_NUMBER: _builtins.int
+    PENDING_APPROVAL_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """`applications/{id}`, the id a UUIDv7 so that names sort by creation time."""
     country: _country_pb2.Country.ValueType
@@ -597,6 +610,10 @@ class Application(_message.Message):
     def country_details(self) -> Global___CountryDetails:
         """Country-specific data."""
 
+    @_builtins.property
+    def pending_approval(self) -> Global___PendingApproval:
+        """An approval waiting for a second analyst (four eyes); unset when there is none."""
+
     def __init__(
         self,
         *,
@@ -617,14 +634,47 @@ class Application(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         partner_id: _builtins.str = ...,
         country_details: Global___CountryDetails | None = ...,
+        pending_approval: Global___PendingApproval | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["applicant", b"applicant", "consent", b"consent", "country_details", b"country_details", "create_time", b"create_time", "credit_report", b"credit_report", "decision", b"decision", "monthly_income", b"monthly_income", "requested_amount", b"requested_amount", "update_time", b"update_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["applicant", b"applicant", "consent", b"consent", "country_details", b"country_details", "create_time", b"create_time", "credit_report", b"credit_report", "decision", b"decision", "monthly_income", b"monthly_income", "pending_approval", b"pending_approval", "requested_amount", b"requested_amount", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["applicant", b"applicant", "bank_confirmations", b"bank_confirmations", "consent", b"consent", "country", b"country", "country_details", b"country_details", "create_time", b"create_time", "credit_report", b"credit_report", "decision", b"decision", "etag", b"etag", "monthly_income", b"monthly_income", "name", b"name", "partner_id", b"partner_id", "requested_amount", b"requested_amount", "status", b"status", "status_reason", b"status_reason", "term_months", b"term_months", "update_time", b"update_time"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["applicant", b"applicant", "bank_confirmations", b"bank_confirmations", "consent", b"consent", "country", b"country", "country_details", b"country_details", "create_time", b"create_time", "credit_report", b"credit_report", "decision", b"decision", "etag", b"etag", "monthly_income", b"monthly_income", "name", b"name", "partner_id", b"partner_id", "pending_approval", b"pending_approval", "requested_amount", b"requested_amount", "status", b"status", "status_reason", b"status_reason", "term_months", b"term_months", "update_time", b"update_time"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Application: _TypeAlias = Application  # noqa: Y015
+
+@_typing.final
+class PendingApproval(_message.Message):
+    """The first of two approvals an amount above the country's four-eyes threshold needs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTED_BY_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REQUEST_TIME_FIELD_NUMBER: _builtins.int
+    requested_by: _builtins.str
+    """Who approved first: the subject of their token."""
+    reason: _builtins.str
+    """Their reason."""
+    @_builtins.property
+    def request_time(self) -> _timestamp_pb2.Timestamp:
+        """When."""
+
+    def __init__(
+        self,
+        *,
+        requested_by: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        request_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request_time", b"request_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "request_time", b"request_time", "requested_by", b"requested_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PendingApproval: _TypeAlias = PendingApproval  # noqa: Y015
 
 @_typing.final
 class AuditEvent(_message.Message):

@@ -599,3 +599,53 @@ class RecordScoringFailureResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordScoringFailureResponse: _TypeAlias = RecordScoringFailureResponse  # noqa: Y015
+
+@_typing.final
+class EraseApplicantDataRequest(_message.Message):
+    """EraseApplicantData's request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Any application of the applicant, `applications/{id}`."""
+    reason: _builtins.str
+    """Why, such as the reference of the data subject's request; 1 to 1000 characters. Audited."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseApplicantDataRequest: _TypeAlias = EraseApplicantDataRequest  # noqa: Y015
+
+@_typing.final
+class EraseApplicantDataResponse(_message.Message):
+    """EraseApplicantData's response."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ERASED_APPLICATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def erased_applications(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every application of the applicant whose personal data is now erased."""
+
+    def __init__(
+        self,
+        *,
+        erased_applications: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["erased_applications", b"erased_applications"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseApplicantDataResponse: _TypeAlias = EraseApplicantDataResponse  # noqa: Y015

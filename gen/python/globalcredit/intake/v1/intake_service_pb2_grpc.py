@@ -93,6 +93,11 @@ class IntakeServiceStub:
                 request_serializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureRequest.SerializeToString,
                 response_deserializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureResponse.FromString,
                 _registered_method=True)
+        self.EraseApplicantData = channel.unary_unary(
+                '/globalcredit.intake.v1.IntakeService/EraseApplicantData',
+                request_serializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.EraseApplicantDataRequest.SerializeToString,
+                response_deserializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.EraseApplicantDataResponse.FromString,
+                _registered_method=True)
 
 
 class IntakeServiceServicer:
@@ -166,6 +171,11 @@ class IntakeServiceServicer:
         channel →CANCELLED from PENDING, UNDER_REVIEW or APPROVED. Bank outcomes go through
         RecordBankConfirmation.
 
+        Four eyes: an analyst's approval of an amount above the country's threshold (ES, PT, IT 30,000;
+        MX 150,000; CO 30,000,000; BR 60,000) does not move the application: it is recorded as its
+        `pending_approval` (audited) and the application stays UNDER_REVIEW. It takes effect when a
+        different analyst, senior analyst or admin approves too. A rejection or cancellation clears it.
+
         Roles: analyst, senior_analyst, admin, service.
 
         Errors:
@@ -173,7 +183,8 @@ class IntakeServiceServicer:
         - NOT_FOUND (`APPLICATION_NOT_FOUND`).
         - FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`): the workflow has no such move; metadata `from`
         and `to`.
-        - PERMISSION_DENIED (`TRANSITION_NOT_PERMITTED`): the move exists but not for this caller's role.
+        - PERMISSION_DENIED (`TRANSITION_NOT_PERMITTED`): the move exists but not for this caller's role;
+        (`SECOND_APPROVER_REQUIRED`): the analyst who asked for the approval tried to confirm it.
         - ABORTED (`ETAG_MISMATCH`): the application changed since the etag was read; read it again.
 
         Idempotency: by `etag`. A repeated call carries a stale etag and fails with ABORTED, so a move is
@@ -290,6 +301,23 @@ class IntakeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EraseApplicantData(self, request, context):
+        """Erases an applicant's personal data (GDPR Art. 17) by destroying the data keys that seal it
+        (crypto-shredding): their name and document become unreadable everywhere — in each of their
+        applications in the application's country, and in every backup — while the applications, decisions
+        and audit trail stay. Each erasure is audited, and duplicate checks no longer match them. Internal:
+        for the data-protection office's tools.
+
+        Roles: admin.
+
+        Errors: INVALID_ARGUMENT (`INVALID_NAME`, `REASON_REQUIRED`); NOT_FOUND (`APPLICATION_NOT_FOUND`).
+
+        Idempotency: erasing again finds nothing left to erase and answers the same applications.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntakeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -342,6 +370,11 @@ def add_IntakeServiceServicer_to_server(servicer, server):
                     servicer.RecordScoringFailure,
                     request_deserializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureRequest.FromString,
                     response_serializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureResponse.SerializeToString,
+            ),
+            'EraseApplicantData': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseApplicantData,
+                    request_deserializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.EraseApplicantDataRequest.FromString,
+                    response_serializer=globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.EraseApplicantDataResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -623,6 +656,33 @@ class IntakeService:
             '/globalcredit.intake.v1.IntakeService/RecordScoringFailure',
             globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureRequest.SerializeToString,
             globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.RecordScoringFailureResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseApplicantData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/globalcredit.intake.v1.IntakeService/EraseApplicantData',
+            globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.EraseApplicantDataRequest.SerializeToString,
+            globalcredit_dot_intake_dot_v1_dot_intake__service__pb2.EraseApplicantDataResponse.FromString,
             options,
             channel_credentials,
             insecure,

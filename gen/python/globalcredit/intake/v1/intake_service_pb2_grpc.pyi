@@ -89,6 +89,11 @@ class IntakeServiceStub:
     channel →CANCELLED from PENDING, UNDER_REVIEW or APPROVED. Bank outcomes go through
     RecordBankConfirmation.
 
+    Four eyes: an analyst's approval of an amount above the country's threshold (ES, PT, IT 30,000;
+    MX 150,000; CO 30,000,000; BR 60,000) does not move the application: it is recorded as its
+    `pending_approval` (audited) and the application stays UNDER_REVIEW. It takes effect when a
+    different analyst, senior analyst or admin approves too. A rejection or cancellation clears it.
+
     Roles: analyst, senior_analyst, admin, service.
 
     Errors:
@@ -96,7 +101,8 @@ class IntakeServiceStub:
     - NOT_FOUND (`APPLICATION_NOT_FOUND`).
     - FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`): the workflow has no such move; metadata `from`
       and `to`.
-    - PERMISSION_DENIED (`TRANSITION_NOT_PERMITTED`): the move exists but not for this caller's role.
+    - PERMISSION_DENIED (`TRANSITION_NOT_PERMITTED`): the move exists but not for this caller's role;
+      (`SECOND_APPROVER_REQUIRED`): the analyst who asked for the approval tried to confirm it.
     - ABORTED (`ETAG_MISMATCH`): the application changed since the etag was read; read it again.
 
     Idempotency: by `etag`. A repeated call carries a stale etag and fails with ABORTED, so a move is
@@ -185,6 +191,19 @@ class IntakeServiceStub:
     Idempotency: by `job_id`. Repeating it for a job already recorded as failed returns the application
     unchanged.
     """
+    EraseApplicantData: _grpc.UnaryUnaryMultiCallable[_intake_service_pb2.EraseApplicantDataRequest, _intake_service_pb2.EraseApplicantDataResponse]
+    """Erases an applicant's personal data (GDPR Art. 17) by destroying the data keys that seal it
+    (crypto-shredding): their name and document become unreadable everywhere — in each of their
+    applications in the application's country, and in every backup — while the applications, decisions
+    and audit trail stay. Each erasure is audited, and duplicate checks no longer match them. Internal:
+    for the data-protection office's tools.
+
+    Roles: admin.
+
+    Errors: INVALID_ARGUMENT (`INVALID_NAME`, `REASON_REQUIRED`); NOT_FOUND (`APPLICATION_NOT_FOUND`).
+
+    Idempotency: erasing again finds nothing left to erase and answers the same applications.
+    """
 
 @_typing.type_check_only
 class IntakeServiceAsyncStub(IntakeServiceStub):
@@ -247,6 +266,11 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     channel →CANCELLED from PENDING, UNDER_REVIEW or APPROVED. Bank outcomes go through
     RecordBankConfirmation.
 
+    Four eyes: an analyst's approval of an amount above the country's threshold (ES, PT, IT 30,000;
+    MX 150,000; CO 30,000,000; BR 60,000) does not move the application: it is recorded as its
+    `pending_approval` (audited) and the application stays UNDER_REVIEW. It takes effect when a
+    different analyst, senior analyst or admin approves too. A rejection or cancellation clears it.
+
     Roles: analyst, senior_analyst, admin, service.
 
     Errors:
@@ -254,7 +278,8 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     - NOT_FOUND (`APPLICATION_NOT_FOUND`).
     - FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`): the workflow has no such move; metadata `from`
       and `to`.
-    - PERMISSION_DENIED (`TRANSITION_NOT_PERMITTED`): the move exists but not for this caller's role.
+    - PERMISSION_DENIED (`TRANSITION_NOT_PERMITTED`): the move exists but not for this caller's role;
+      (`SECOND_APPROVER_REQUIRED`): the analyst who asked for the approval tried to confirm it.
     - ABORTED (`ETAG_MISMATCH`): the application changed since the etag was read; read it again.
 
     Idempotency: by `etag`. A repeated call carries a stale etag and fails with ABORTED, so a move is
@@ -343,6 +368,19 @@ class IntakeServiceAsyncStub(IntakeServiceStub):
     Idempotency: by `job_id`. Repeating it for a job already recorded as failed returns the application
     unchanged.
     """
+    EraseApplicantData: _aio.UnaryUnaryMultiCallable[_intake_service_pb2.EraseApplicantDataRequest, _intake_service_pb2.EraseApplicantDataResponse]  # type: ignore[assignment]
+    """Erases an applicant's personal data (GDPR Art. 17) by destroying the data keys that seal it
+    (crypto-shredding): their name and document become unreadable everywhere — in each of their
+    applications in the application's country, and in every backup — while the applications, decisions
+    and audit trail stay. Each erasure is audited, and duplicate checks no longer match them. Internal:
+    for the data-protection office's tools.
+
+    Roles: admin.
+
+    Errors: INVALID_ARGUMENT (`INVALID_NAME`, `REASON_REQUIRED`); NOT_FOUND (`APPLICATION_NOT_FOUND`).
+
+    Idempotency: erasing again finds nothing left to erase and answers the same applications.
+    """
 
 class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
     """Takes credit applications, keeps them and their audit trail, and is the only writer of their state.
@@ -426,6 +464,11 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         channel →CANCELLED from PENDING, UNDER_REVIEW or APPROVED. Bank outcomes go through
         RecordBankConfirmation.
 
+        Four eyes: an analyst's approval of an amount above the country's threshold (ES, PT, IT 30,000;
+        MX 150,000; CO 30,000,000; BR 60,000) does not move the application: it is recorded as its
+        `pending_approval` (audited) and the application stays UNDER_REVIEW. It takes effect when a
+        different analyst, senior analyst or admin approves too. A rejection or cancellation clears it.
+
         Roles: analyst, senior_analyst, admin, service.
 
         Errors:
@@ -433,7 +476,8 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
         - NOT_FOUND (`APPLICATION_NOT_FOUND`).
         - FAILED_PRECONDITION (`INVALID_STATUS_TRANSITION`): the workflow has no such move; metadata `from`
           and `to`.
-        - PERMISSION_DENIED (`TRANSITION_NOT_PERMITTED`): the move exists but not for this caller's role.
+        - PERMISSION_DENIED (`TRANSITION_NOT_PERMITTED`): the move exists but not for this caller's role;
+          (`SECOND_APPROVER_REQUIRED`): the analyst who asked for the approval tried to confirm it.
         - ABORTED (`ETAG_MISMATCH`): the application changed since the etag was read; read it again.
 
         Idempotency: by `etag`. A repeated call carries a stale etag and fails with ABORTED, so a move is
@@ -557,6 +601,25 @@ class IntakeServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Idempotency: by `job_id`. Repeating it for a job already recorded as failed returns the application
         unchanged.
+        """
+
+    @_abc_1.abstractmethod
+    def EraseApplicantData(
+        self,
+        request: _intake_service_pb2.EraseApplicantDataRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_intake_service_pb2.EraseApplicantDataResponse, _abc.Awaitable[_intake_service_pb2.EraseApplicantDataResponse]]:
+        """Erases an applicant's personal data (GDPR Art. 17) by destroying the data keys that seal it
+        (crypto-shredding): their name and document become unreadable everywhere — in each of their
+        applications in the application's country, and in every backup — while the applications, decisions
+        and audit trail stay. Each erasure is audited, and duplicate checks no longer match them. Internal:
+        for the data-protection office's tools.
+
+        Roles: admin.
+
+        Errors: INVALID_ARGUMENT (`INVALID_NAME`, `REASON_REQUIRED`); NOT_FOUND (`APPLICATION_NOT_FOUND`).
+
+        Idempotency: erasing again finds nothing left to erase and answers the same applications.
         """
 
 def add_IntakeServiceServicer_to_server(servicer: IntakeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -8,9 +8,7 @@ Revises:
 Create Date: 2026-11-28
 """
 
-from typing import Any
-
-from alembic import op
+from intake.migrate import execute_script
 
 revision = "0001"
 down_revision = None
@@ -245,17 +243,9 @@ DROP FUNCTION outbox_events_notify(), application_events_append_only(), bank_con
 """
 
 
-def _execute_script(script: str) -> None:
-    # asyncpg prepares each statement, and a prepared statement holds one command; its plain execute()
-    # runs a whole script (the functions' bodies hold semicolons, so splitting is not an option).
-    # With an asyncio driver the DB-API connection is SQLAlchemy's AdaptedConnection.
-    connection: Any = op.get_bind().connection.dbapi_connection
-    connection.run_async(lambda driver: driver.execute(script))
-
-
 def upgrade() -> None:
-    _execute_script(UPGRADE)
+    execute_script(UPGRADE)
 
 
 def downgrade() -> None:
-    _execute_script(DOWNGRADE)
+    execute_script(DOWNGRADE)
