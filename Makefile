@@ -20,7 +20,7 @@ run: install ## Start PostgreSQL, NATS and every service; print where to go (Ctr
 	$(PY) -m devstack
 
 test: install lint check-generated ## Run every check and test against real PostgreSQL and NATS
-	$(PY) -m pytest libs services gateway tools
+	$(PY) -m pytest libs services gateway tools tests
 
 lint: install ## buf lint + format + breaking, ruff, mypy, import contracts, TypeScript types
 	$(BUF) lint

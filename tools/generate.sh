@@ -19,11 +19,20 @@ PATH="$PWD/.venv/bin:$PATH" "${PROTOC[@]}" \
 find gen/python/globalcredit -type d -exec sh -c 'printf "" > "$1/__init__.py"' _ {} \;
 printf '' > gen/python/globalcredit/py.typed
 
-# TypeScript, including google/api so that the generated imports resolve.
+# TypeScript, including google/api so that the generated imports resolve, and google/rpc's Status and
+# error details so that the console decodes `grpc-status-details-bin` (ErrorInfo, BadRequest) with types.
 rm -rf web/src/gen
 mkdir -p web/src/gen
 "${PROTOC[@]}" \
   --plugin=protoc-gen-es=web/node_modules/.bin/protoc-gen-es \
   --es_out=web/src/gen --es_opt=target=ts \
   "${PROTOS[@]}" google/api/annotations.proto google/api/http.proto \
-  google/api/field_behavior.proto google/api/resource.proto
+  google/api/field_behavior.proto google/api/resource.proto \
+  google/rpc/status.proto google/rpc/error_details.proto
+
+# Envoy's descriptor set, for REST/JSON transcoding (gateway/envoy). With google/rpc in it, the transcoder
+# prints a google.rpc.Status' BadRequest and ErrorInfo details as JSON instead of dropping them.
+"${PROTOC[@]}" \
+  --include_imports --include_source_info \
+  --descriptor_set_out=gateway/envoy/descriptors.binpb \
+  "${PROTOS[@]}" google/rpc/status.proto google/rpc/error_details.proto

@@ -28,6 +28,10 @@ environment (all optional):
                            (default: <repo>/.run; inside it pg/, nats/, logs/, secrets/)
 {ports}
   GCC_START_TIMEOUT        seconds each server gets to become ready (default: 60)
+  GCC_GATEWAY_CORS_ORIGINS origins browsers may call the gateway from, comma-separated
+                           (default: the console's and the gateway's own, as 127.0.0.1 and localhost)
+  GCC_GATEWAY_RATE_LIMIT   requests per second per client at the gateway (default: 200)
+  GCC_GATEWAY_RATE_BURST   requests a client may send at once before that rate applies (default: 400)
   DATABASE_URL             use this PostgreSQL database for every service instead of starting PostgreSQL
   NATS_URL                 use this NATS server (JetStream enabled) instead of starting one
 
@@ -154,6 +158,10 @@ def print_environment(config: StackConfig, name: str) -> int:
     print(f"# {name}'s environment; start the rest with: python -m devstack run --skip {name}")
     for variable, value in service.environment.items():
         print(f"export {variable}={shlex.quote(value)}")
+    for path, content in service.files:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        print(f"# wrote {config.display(path)}")
     print(f"# then: {shlex.join(service.argv)}")
     return 0
 

@@ -8,6 +8,7 @@ Environment (every variable optional):
     GCC_NATS_MONITOR_PORT    NATS HTTP monitoring (/healthz, /jsz)          (default: 18222)
     GCC_<SERVICE>_PORT, GCC_<SERVICE>_METRICS_PORT    each service's gRPC and metrics ports (see --help)
     GCC_START_TIMEOUT        seconds each server gets to become ready       (default: 60)
+    GCC_GATEWAY_CORS_ORIGINS, GCC_GATEWAY_RATE_LIMIT, GCC_GATEWAY_RATE_BURST   the gateway (see --help)
     DATABASE_URL             use this PostgreSQL database instead of starting one; every service shares it
     NATS_URL                 use this NATS (with JetStream) instead of starting one
 

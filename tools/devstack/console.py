@@ -79,7 +79,7 @@ class Console:
             self.line(f"  {role:<{role_width}}{token}")
         if summary.examples:
             self.line()
-            self.line("Try it (through server reflection; grpcurl works too where it is installed):")
+            self.line("Try it (REST through the gateway; gRPC through server reflection or grpcurl):")
             self.line(f"  export TOKEN={summary.example_token}")
             for example in summary.examples:
                 self.line()

@@ -1,8 +1,8 @@
 """The services the dev stack runs, as a table: one function per service says how to run it.
 
-To add a service (scoring, bureau-gateway, notifier, Envoy): declare its ports as `PortSetting`s, write a
-function `StackContext -> Service` like `intake` below, and append it to `SERVICES`, in start order
-(a service starts after everything before it reports SERVING).
+To add a service: declare its ports as `PortSetting`s, write a function `StackContext -> Service` like
+`intake` below, and append it to `SERVICES`, in start order (a service starts after everything before it
+reports ready). Envoy, the gateway, comes last: it is the door to all the others.
 """
 
 from __future__ import annotations
@@ -14,11 +14,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+
+from google.protobuf import json_format
 
 from bureau_gateway.sandbox import render_sandbox_table
-from devstack.config import PortSetting, StackConfig
+from devstack import envoy as gateway
+from devstack.config import ConfigError, PortSetting, StackConfig
 from devstack.secrets import DevSecrets
 from devstack.tokens import AUDIENCE, ISSUER, SERVICE_TOKEN_TTL, mint_token
+from samples.applications import create_request
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,10 @@ class Service:
     """Commands to try it, for the summary; `$TOKEN` stands for a development token."""
     http_health_path: str | None = None
     """For a service without gRPC: the HTTP path that answers 200 once it is ready."""
+    health_address: str | None = None
+    """Where `http_health_path` is asked, when not at `address` (Envoy's admin interface)."""
+    files: tuple[tuple[Path, str], ...] = ()
+    """(path, content) pairs written just before it starts (Envoy's rendered configuration)."""
     appendix: str = ""
     """Text for the end of the summary (bureau-gateway's sandbox identities)."""
 
@@ -230,6 +239,111 @@ def webhook_shim(context: StackContext) -> Service:
     )
 
 
+NOTIFIER_PORT = PortSetting("GCC_NOTIFIER_PORT", 50054, "notifier gRPC")
+NOTIFIER_METRICS_PORT = PortSetting("GCC_NOTIFIER_METRICS_PORT", 9104, "notifier Prometheus metrics")
+
+
+def notifier(context: StackContext) -> Service:
+    grpc_address = context.listen_address(NOTIFIER_PORT)
+    metrics_address = context.listen_address(NOTIFIER_METRICS_PORT)
+    return Service(
+        name="notifier",
+        argv=(sys.executable, "-m", "notifier"),
+        address=grpc_address,
+        ports=(NOTIFIER_PORT, NOTIFIER_METRICS_PORT),
+        environment={
+            **_auth(context),
+            "NATS_URL": context.nats_url,
+            "NOTIFIER_GRPC_LISTEN": grpc_address,
+            "NOTIFIER_METRICS_LISTEN": metrics_address,
+        },
+        endpoints=(
+            ("gRPC (WatchApplications)", grpc_address),
+            ("metrics", f"http://{metrics_address}/metrics"),
+        ),
+    )
+
+
+GATEWAY_PORT = PortSetting("GCC_GATEWAY_PORT", 8080, "gateway (Envoy: gRPC, grpc-web, REST/JSON)")
+ENVOY_ADMIN_PORT = PortSetting("GCC_ENVOY_ADMIN_PORT", 9901, "Envoy admin (loopback only)")
+CONSOLE_PORT = PortSetting("GCC_CONSOLE_PORT", 5173, "console (allowed as a CORS origin; not bound)")
+CORS_ORIGINS_VARIABLE = "GCC_GATEWAY_CORS_ORIGINS"
+RATE_LIMIT_VARIABLE = "GCC_GATEWAY_RATE_LIMIT"
+RATE_BURST_VARIABLE = "GCC_GATEWAY_RATE_BURST"
+
+
+def envoy(context: StackContext) -> Service:
+    config = context.config
+    gateway_address = context.listen_address(GATEWAY_PORT)
+    admin_address = context.listen_address(ENVOY_ADMIN_PORT)
+    settings = gateway_settings(context)
+    config_path = config.run_dir / "envoy" / "envoy.yaml"
+    url = f"http://{gateway_address}"
+    return Service(
+        name="envoy",
+        # The gateway port is unique on the machine, so it makes a unique base id for Envoy's shared memory.
+        argv=gateway.envoy_argv(config_path, base_id=settings.port),
+        address=gateway_address,
+        http_health_path="/ready",
+        health_address=admin_address,
+        ports=(GATEWAY_PORT, ENVOY_ADMIN_PORT),
+        environment={},
+        files=((config_path, gateway.render(settings)),),
+        endpoints=(
+            ("gateway (gRPC, grpc-web, REST/JSON)", url),
+            ("bank webhooks", f"{url}/webhooks/bank-confirmations"),
+            ("admin (/ready, /stats)", f"http://{admin_address}"),
+            ("configuration", config.display(config_path)),
+        ),
+        examples=gateway_examples(url),
+    )
+
+
+def gateway_settings(context: StackContext) -> gateway.GatewaySettings:
+    """The gateway in front of this stack's services, limits and CORS origins from the environment."""
+    config = context.config
+    port = config.port(GATEWAY_PORT)
+    raw_origins = config.environ.get(CORS_ORIGINS_VARIABLE, "")
+    origins = tuple(origin.strip() for origin in raw_origins.split(",") if origin.strip())
+    return gateway.GatewaySettings(
+        port=port,
+        admin_port=config.port(ENVOY_ADMIN_PORT),
+        intake=gateway.Upstream.parse(context.listen_address(INTAKE_PORT)),
+        scoring=gateway.Upstream.parse(context.listen_address(SCORING_PORT)),
+        notifier=gateway.Upstream.parse(context.listen_address(NOTIFIER_PORT)),
+        webhook_shim=gateway.Upstream.parse(context.listen_address(WEBHOOK_SHIM_PORT)),
+        jwks_path=context.secrets.jwks_path,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        cors_origins=origins or gateway.default_cors_origins(config.port(CONSOLE_PORT), port),
+        rate_limit=gateway.RateLimit(
+            per_second=_positive(config.environ, RATE_LIMIT_VARIABLE, 200),
+            burst=_positive(config.environ, RATE_BURST_VARIABLE, 400),
+        ),
+    )
+
+
+def gateway_examples(url: str) -> tuple[str, ...]:
+    """REST/JSON through the gateway: proto3 JSON, camelCase field names, money as decimal strings."""
+    body = shlex.quote(json.dumps(json_format.MessageToDict(create_request("ES")), ensure_ascii=False))
+    curl = 'curl -sS -H "authorization: Bearer $TOKEN"'
+    return (
+        f'{curl} "{url}/v1/applications?pageSize=5"',
+        f"{curl} -H 'content-type: application/json' {url}/v1/applications -d {body}",
+        f"{curl} {url}/v1/applications/<id>",
+        f"{curl} -N {url}/v1/applications:watch   # status changes as they happen (Ctrl-C ends)",
+    )
+
+
+def _positive(environ: Mapping[str, str], variable: str, default: int) -> int:
+    raw = environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{variable} must be a positive whole number, not {raw!r}")
+    return int(raw)
+
+
 def _auth(context: StackContext) -> dict[str, str]:
     return {
         "AUTH_JWKS_PATH": str(context.secrets.jwks_path),
@@ -238,7 +352,7 @@ def _auth(context: StackContext) -> dict[str, str]:
     }
 
 
-SERVICES: tuple[ServiceFactory, ...] = (intake, bureau_gateway, scoring, webhook_shim)
+SERVICES: tuple[ServiceFactory, ...] = (intake, bureau_gateway, scoring, webhook_shim, notifier, envoy)
 """Every service, in start order: a service starts after those it calls."""
 
 SERVICE_PORTS: tuple[PortSetting, ...] = (
@@ -250,5 +364,10 @@ SERVICE_PORTS: tuple[PortSetting, ...] = (
     SCORING_METRICS_PORT,
     WEBHOOK_SHIM_PORT,
     WEBHOOK_SHIM_METRICS_PORT,
+    NOTIFIER_PORT,
+    NOTIFIER_METRICS_PORT,
+    GATEWAY_PORT,
+    ENVOY_ADMIN_PORT,
+    CONSOLE_PORT,
 )
 """Every service port setting, for --help."""

@@ -219,6 +219,9 @@ class Stack:
         return self._summary(secrets, infrastructure, context, services)
 
     def _start_service(self, service: Service) -> None:
+        for path, content in service.files:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
         process = ManagedProcess(
             service.name,
             service.argv,
@@ -229,7 +232,7 @@ class Stack:
         self._track(service.name, process)
         process.start()
         if service.http_health_path is not None:
-            url = f"http://{service.address}{service.http_health_path}"
+            url = f"http://{service.health_address or service.address}{service.http_health_path}"
             process.wait_until(
                 lambda: http_ok(url), timeout=self.config.start_timeout, what=f"200 from {url}"
             )
