@@ -10,6 +10,7 @@ from svckit.db import libpq_url
 
 TABLES = {"applications", "decisions", "bank_confirmations", "application_events", "outbox_events"}
 FUNCTIONS = {
+    "outbox_events_trace_context",
     "applications_record_approval_and_erasure",
     "applications_touch",
     "applications_record_change",
@@ -25,6 +26,7 @@ TRIGGERS = {
     ("application_events", "application_events_append_only"),
     ("application_events", "application_events_no_truncate"),
     ("outbox_events", "outbox_events_notify"),
+    ("outbox_events", "outbox_events_trace_context"),
 }
 
 
@@ -69,7 +71,7 @@ async def test_migrations_go_up_to_head_down_to_base_and_up_again(fresh_database
         "tables": TABLES | {"alembic_version"},
         "functions": FUNCTIONS,
         "triggers": TRIGGERS,
-        "revisions": ["0003"],
+        "revisions": ["0004"],
     }
 
     await asyncio.to_thread(downgrade, url, "base")
@@ -85,7 +87,7 @@ async def test_migrations_go_up_to_head_down_to_base_and_up_again(fresh_database
         "tables": TABLES | {"alembic_version"},
         "functions": FUNCTIONS,
         "triggers": TRIGGERS,
-        "revisions": ["0003"],
+        "revisions": ["0004"],
     }
 
 

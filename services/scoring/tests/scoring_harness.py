@@ -31,6 +31,7 @@ import grpc
 from google.protobuf.duration_pb2 import Duration
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
+from opentelemetry.sdk.trace import TracerProvider
 
 from bureau_gateway.app import BureauGatewayApp
 from bureau_gateway.app import build as build_bureau
@@ -158,9 +159,11 @@ def bureau_settings(issuer: TokenIssuer, **overrides: Any) -> BureauSettings:
 
 
 @asynccontextmanager
-async def running_bureau(issuer: TokenIssuer, **overrides: Any) -> AsyncIterator[BureauGatewayApp]:
+async def running_bureau(
+    issuer: TokenIssuer, *, tracer_provider: TracerProvider | None = None, **overrides: Any
+) -> AsyncIterator[BureauGatewayApp]:
     """A bureau-gateway that trusts `issuer`'s tokens (and only those)."""
-    app = await build_bureau(bureau_settings(issuer, **overrides))
+    app = await build_bureau(bureau_settings(issuer, **overrides), tracer_provider=tracer_provider)
     await app.start()
     try:
         yield app
@@ -295,9 +298,17 @@ class Stack:
         }
         return ScoringSettings(**values)
 
-    async def start_scoring(self, *, subject: str = SCORING_SUBJECT, **overrides: Any) -> ScoringApp:
+    async def start_scoring(
+        self,
+        *,
+        subject: str = SCORING_SUBJECT,
+        tracer_provider: TracerProvider | None = None,
+        **overrides: Any,
+    ) -> ScoringApp:
         """A scoring server and worker in this process, started (its worker binds in the background)."""
-        app = await build_scoring(self.scoring_settings(subject=subject, **overrides))
+        app = await build_scoring(
+            self.scoring_settings(subject=subject, **overrides), tracer_provider=tracer_provider
+        )
         await app.start()
         self._scoring.append(app)
         return app
@@ -454,16 +465,23 @@ class Stack:
 
 @asynccontextmanager
 async def running_stack(
-    database_url: str, nats_url: str, issuer: TokenIssuer, **bureau_overrides: Any
+    database_url: str,
+    nats_url: str,
+    issuer: TokenIssuer,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    **bureau_overrides: Any,
 ) -> AsyncIterator[Stack]:
     """Intake (with its relay) on `database_url` and a bureau-gateway, on free ports; streams reset."""
     await reset_streams(nats_url)
-    intake = await build_intake(intake_settings(database_url, nats_url, issuer))
+    intake = await build_intake(
+        intake_settings(database_url, nats_url, issuer), tracer_provider=tracer_provider
+    )
     await intake.start()
     # The relay declares the INTAKE stream on first use: declare it now, so a worker binds at once.
     await intake.link.jetstream()
     try:
-        async with running_bureau(issuer, **bureau_overrides) as bureau:
+        async with running_bureau(issuer, tracer_provider=tracer_provider, **bureau_overrides) as bureau:
             db = await asyncpg.connect(database_url)
             nats = await connect_nats(nats_url, name="scoring-tests")
             stack = Stack(issuer, nats_url, database_url, intake, bureau, Clients(issuer), db, nats)

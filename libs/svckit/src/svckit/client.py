@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 
 from svckit.context import REQUEST_ID_KEY, current_request_id, time_remaining
 from svckit.settings import CallerSettings
@@ -151,6 +151,7 @@ def client_channel(
     interceptors: Sequence[grpc.aio.ClientInterceptor] = (),
     credentials: grpc.ChannelCredentials | None = None,
     tracing: bool = True,
+    tracer_provider: trace.TracerProvider | None = None,
 ) -> grpc.aio.Channel:
     """A channel to `target` whose calls carry a CLIENT span, the token, request id and a deadline.
 
@@ -160,7 +161,7 @@ def client_channel(
     chain: list[grpc.aio.ClientInterceptor] = []
     if tracing:
         # Outermost, so the CLIENT span exists (and its context is injected) before our interceptor runs.
-        chain.extend(grpc_client_interceptors())
+        chain.extend(grpc_client_interceptors(tracer_provider))
     chain.extend(outgoing_call_interceptors(token_provider=token_provider, default_timeout=default_timeout))
     chain.extend(interceptors)
     if credentials is None:

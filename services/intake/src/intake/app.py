@@ -73,7 +73,7 @@ async def build(settings: IntakeSettings, *, tracer_provider: TracerProvider | N
     link = JetStreamLink(settings.nats_servers)
     relay = OutboxRelay(
         Outbox(settings.database_url),
-        EventPublisher(link),
+        EventPublisher(link, tracer_provider=tracer_provider),
         batch_size=settings.outbox_batch_size,
         safety_poll_seconds=settings.outbox_safety_poll_seconds,
     )

@@ -11,6 +11,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind, TracerProvider
 
 from globalcredit.intake.v1 import events_pb2
 from globalcredit.type.v1 import decision_pb2, money_pb2
@@ -20,6 +21,7 @@ from intake.domain import Status
 from intake.money import format_amount
 from intake.records import OutboxEvent, Outcome, application_name
 from svckit.jetstream import connect_nats, ensure_stream, publish
+from svckit.telemetry import extract_context, tracer
 
 STREAM = "INTAKE"
 SUBMITTED = "intake.application.submitted"
@@ -123,9 +125,12 @@ def _event_message(event: OutboxEvent) -> Message:
 class EventPublisher:
     """Publishes outbox events to JetStream with `Nats-Msg-Id` = event id, so retries are deduplicated."""
 
-    def __init__(self, link: JetStreamLink, *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, link: JetStreamLink, *, timeout: float = 5.0, tracer_provider: TracerProvider | None = None
+    ) -> None:
         self._link = link
         self._timeout = timeout
+        self._tracer = tracer(tracer_provider)
 
     async def prepare(self) -> None:
         """Connects and declares the stream, so consumers can bind before the first event exists."""
@@ -135,17 +140,7 @@ class EventPublisher:
         """Publishes the events concurrently; returns the outbox ids JetStream acknowledged."""
         js = await self._link.jetstream()
         results = await asyncio.gather(
-            *(
-                publish(
-                    js,
-                    event.subject,
-                    encode_event(event),
-                    msg_id=str(event.event_id),
-                    timeout=self._timeout,
-                )
-                for event in events
-            ),
-            return_exceptions=True,
+            *(self._publish(js, event) for event in events), return_exceptions=True
         )
         failures = [result for result in results if isinstance(result, BaseException)]
         for failure in failures:
@@ -156,6 +151,24 @@ class EventPublisher:
             for event, result in zip(events, results, strict=True)
             if not isinstance(result, Exception)
         ]
+
+    async def _publish(self, js: JetStreamContext, event: OutboxEvent) -> None:
+        # A PRODUCER span in the trace of the request that queued the event; `publish` puts its context in
+        # the message headers, where the consumers pick the trace up.
+        parent = extract_context({"traceparent": event.trace_context} if event.trace_context else None)
+        with self._tracer.start_as_current_span(
+            f"{event.subject} publish",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.destination.name": event.subject,
+                "messaging.message.id": str(event.event_id),
+            },
+        ):
+            await publish(
+                js, event.subject, encode_event(event), msg_id=str(event.event_id), timeout=self._timeout
+            )
 
 
 def _money(currency: str, amount: object) -> money_pb2.Money:

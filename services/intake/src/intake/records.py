@@ -197,3 +197,5 @@ class OutboxEvent:
     subject: str
     payload: Mapping[str, object]
     created_at: datetime
+    # The W3C traceparent of the request that queued the event, so its trace continues past the relay.
+    trace_context: str | None = None

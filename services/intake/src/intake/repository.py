@@ -50,6 +50,7 @@ from intake.records import (
     StoredApplication,
 )
 from svckit.db import CONNECTION_ERRORS, decode_json, libpq_url
+from svckit.telemetry import current_traceparent
 
 _DETAILS_TYPES: Mapping[str, type[CountryDetails]] = {
     cls.__name__: cls
@@ -75,9 +76,9 @@ INSERT INTO applications (
     id, country, status, status_actor, status_reason, currency, requested_amount, monthly_income,
     term_months, document_type, document_blind_index, pii_key_id, pii_wrapped_key, full_name_ciphertext,
     document_ciphertext, consent_granted_at, consent_channel, consent_reference, country_details,
-    partner_id, created_by, request_id, request_fingerprint)
+    partner_id, created_by, request_id, request_fingerprint, trace_context)
 VALUES ($1, $2, 'PENDING', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-        $20, $21, $22)
+        $20, $21, $22, $23)
 ON CONFLICT DO NOTHING
 RETURNING version, created_at, updated_at
 """
@@ -112,7 +113,7 @@ _CHANGE_STATUS = """
 UPDATE applications
 SET status = $3, status_actor = $4, status_reason = $5, scoring_job_id = coalesce($6, scoring_job_id),
     scoring_failure = $7, pending_approval_by = NULL, pending_approval_reason = NULL,
-    pending_approval_at = NULL
+    pending_approval_at = NULL, trace_context = $8
 WHERE id = $1 AND version = $2
 RETURNING id
 """
@@ -192,6 +193,7 @@ class ApplicationRepository:
             row.created_by,
             row.request_id,
             row.request_fingerprint,
+            current_traceparent(),
         )
         if inserted is None:
             return None
@@ -280,6 +282,7 @@ class ApplicationRepository:
             reason,
             scoring_job_id,
             scoring_failure,
+            current_traceparent(),
         )
         return changed is not None
 
@@ -509,8 +512,8 @@ class Outbox:
 
     async def unpublished(self, limit: int) -> list[OutboxEvent]:
         rows = await self._held().fetch(
-            "SELECT id, event_id, application_id, subject, payload, created_at FROM outbox_events "
-            "WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            "SELECT id, event_id, application_id, subject, payload, created_at, trace_context "
+            "FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1",
             limit,
         )
         return [OutboxEvent(**dict(row)) for row in rows]

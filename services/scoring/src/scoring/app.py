@@ -65,11 +65,14 @@ class ScoringApp:
 
 async def build(settings: ScoringSettings, *, tracer_provider: TracerProvider | None = None) -> ScoringApp:
     tokens = token_provider(settings)
-    intake_channel = client_channel(
-        settings.intake_address, token_provider=tokens, default_timeout=settings.call_timeout_seconds
-    )
-    bureau_channel = client_channel(
-        settings.bureau_address, token_provider=tokens, default_timeout=settings.call_timeout_seconds
+    intake_channel, bureau_channel = (
+        client_channel(
+            address,
+            token_provider=tokens,
+            default_timeout=settings.call_timeout_seconds,
+            tracer_provider=tracer_provider,
+        )
+        for address in (settings.intake_address, settings.bureau_address)
     )
     intake, bureau = Intake(intake_channel), Bureau(bureau_channel)
     nats = await connect_nats(settings.nats_servers, name="scoring")

@@ -1,7 +1,7 @@
 """Scoring's Prometheus metrics (the RPC and consumer metrics come from svckit). Low-cardinality labels,
 no PII."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 DECISIONS = Counter(
     "scoring_decisions_total",
@@ -21,4 +21,22 @@ JOBS = Counter(
 )
 DEAD_LETTERS = Counter(
     "scoring_dead_letters_total", "Jobs given up and dead-lettered, by reason.", ["reason"]
+)
+
+# The job consumer's lag, read from JetStream every few seconds. Every replica reads the same durable
+# consumer, so replicas report the same numbers: aggregate them with max(), never sum().
+JOBS_PENDING = Gauge(
+    "scoring_jobs_pending",
+    "Jobs stored in JetStream that the scoring-jobs consumer has not delivered to any replica yet "
+    "(its num_pending).",
+)
+JOBS_ACK_PENDING = Gauge(
+    "scoring_jobs_ack_pending",
+    "Jobs delivered to a replica and not acknowledged yet: in progress, or waiting to be delivered again "
+    "after a failure (the scoring-jobs consumer's num_ack_pending).",
+)
+JOBS_LAG_READ = Gauge(
+    "scoring_jobs_lag_read_timestamp_seconds",
+    "When scoring_jobs_pending and scoring_jobs_ack_pending were last read from JetStream (Unix time); "
+    "it stops moving while JetStream does not answer.",
 )

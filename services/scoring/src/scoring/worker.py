@@ -1,6 +1,7 @@
 """The job consumer: one durable pull consumer on `intake.application.submitted`, shared by every scoring
 replica, so each job goes to one replica at a time. A job is acked only after intake has recorded its
-decision; transient failures are nak'ed with backoff; a job that fails for good is given up."""
+decision; transient failures are nak'ed with backoff; a job that fails for good is given up. The worker
+also exports the consumer's lag (`scoring_jobs_pending`, `scoring_jobs_ack_pending`)."""
 
 import asyncio
 import logging
@@ -13,6 +14,7 @@ from nats.js.errors import NotFoundError
 from opentelemetry.trace import TracerProvider
 
 from globalcredit.intake.v1 import events_pb2
+from scoring import metrics
 from scoring.failures import JobFailures
 from scoring.jobs import Scorer
 from scoring.settings import ScoringSettings
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 JOBS_STREAM = "INTAKE"
 JOBS_SUBJECT = "intake.application.submitted"
 DURABLE = "scoring-jobs"
+# One small JetStream API request per replica per period: cheap, and fine-grained enough for a 15 s scrape.
+LAG_READ_SECONDS = 5.0
 
 
 def decode_job(message: Msg) -> events_pb2.ApplicationSubmitted:
@@ -44,8 +48,11 @@ class JobWorker:
         settings: ScoringSettings,
         *,
         tracer_provider: TracerProvider | None = None,
+        lag_read_seconds: float = LAG_READ_SECONDS,
     ) -> None:
         self._js = js
+        self._lag_read_seconds = lag_read_seconds
+        self._lag_task: asyncio.Task[None] | None = None
         self._scorer = scorer
         self._failures = failures
         self._worker = PullWorker(
@@ -79,6 +86,7 @@ class JobWorker:
                 log.warning("could not bind the job consumer, trying again: %s", error)
             await asyncio.sleep(stream_poll_seconds)
         self._started = True
+        self._lag_task = asyncio.create_task(self._export_lag(), name="scoring-jobs-lag")
 
     async def wait(self) -> None:
         """Returns when the worker has stopped; raises if its loop crashed."""
@@ -86,8 +94,39 @@ class JobWorker:
 
     async def stop(self) -> None:
         """Stops taking jobs and lets the ones in flight finish."""
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            await asyncio.wait({self._lag_task})
         if self._started:
             await self._worker.stop()
+
+    async def read_lag(self) -> None:
+        """Reads the job consumer's lag from JetStream into the gauges; raises when JetStream does not
+        answer (the gauges keep their last reading)."""
+        info = await self._js.consumer_info(JOBS_STREAM, DURABLE, timeout=self._lag_read_seconds)
+        metrics.JOBS_PENDING.set(info.num_pending or 0)
+        metrics.JOBS_ACK_PENDING.set(info.num_ack_pending or 0)
+        metrics.JOBS_LAG_READ.set_to_current_time()
+
+    async def _export_lag(self) -> None:
+        # Never ends by itself: a metric must not take the replica down, whatever JetStream does.
+        failing = False
+        while True:
+            try:
+                await self.read_lag()
+            except (nats.errors.Error, OSError, TimeoutError) as error:
+                # Reconnecting, or the consumer being recreated: worth one line per outage, not one per read.
+                if not failing:
+                    log.warning("could not read the job consumer's lag: %s", error)
+                failing = True
+            except Exception:
+                log.exception("could not read the job consumer's lag")
+                failing = True
+            else:
+                if failing:
+                    log.info("reading the job consumer's lag again")
+                failing = False
+            await asyncio.sleep(self._lag_read_seconds)
 
     async def _handle(self, message: Msg) -> None:
         await self._scorer.run(decode_job(message))
