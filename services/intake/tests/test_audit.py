@@ -146,8 +146,9 @@ async def test_the_trail_lists_every_change_oldest_first_with_actor_statuses_and
     completion = "bank BANK-77: identity verified, funds disbursed"
     assert [described(event) for event in events] == [
         ("CREATED", "analyst-ana", "UNSPECIFIED", "PENDING", "submitted"),
-        ("STATUS_CHANGED", "scoring-svc", "PENDING", "VALIDATING", "scoring job job-7 started"),
+        # Taking the job and reading the document are one statement; the reveal is recorded first.
         ("PII_REVEALED", "scoring-svc", "VALIDATING", "VALIDATING", "scoring job job-7"),
+        ("STATUS_CHANGED", "scoring-svc", "PENDING", "VALIDATING", "scoring job job-7 started"),
         ("STATUS_CHANGED", "scoring-svc", "VALIDATING", "UNDER_REVIEW", review),
         ("STATUS_CHANGED", "analyst-rui", "UNDER_REVIEW", "APPROVED", "income verified by phone"),
         ("BANK_CONFIRMATION_RECORDED", "bank-shim", "APPROVED", "APPROVED", "bank reference BANK-77"),

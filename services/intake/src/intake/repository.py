@@ -140,6 +140,59 @@ WHERE (a.id = $1
 RETURNING a.id
 """
 
+# The common case of StartValidation in one round trip: take a PENDING application for the job and audit
+# that scoring is about to read its document (the reveal row precedes the status change's, same instant).
+_START_PENDING = """
+WITH started AS (
+    UPDATE applications
+    SET status = 'VALIDATING', status_actor = $2, status_reason = $3, scoring_job_id = $4,
+        scoring_failure = NULL, pending_approval_by = NULL, pending_approval_reason = NULL,
+        pending_approval_at = NULL, trace_context = $5
+    WHERE id = $1 AND status = 'PENDING'
+    RETURNING *
+), revealed AS (
+    INSERT INTO application_events (application_id, kind, actor, from_status, to_status, reason)
+    SELECT id, 'PII_REVEALED', $2, 'VALIDATING', 'VALIDATING', $6 FROM started
+)
+SELECT * FROM started
+"""
+
+# The common case of RecordDecision in one round trip: store the job's decision and move the application
+# it is VALIDATING for. The status change's trigger sees the decision (AFTER triggers see the whole
+# statement's changes), so the event carries its outcome and score.
+_DECIDE_VALIDATING = """
+WITH validating AS (
+    SELECT id FROM applications
+    WHERE id = $1 AND status = 'VALIDATING' AND scoring_job_id = $2 AND currency = $11
+    FOR UPDATE
+), decided AS (
+    INSERT INTO decisions (
+        application_id, job_id, outcome, risk_score, risk_level, reasons, rule_set_version, decided_at,
+        report_provider, report_credit_score, report_currency, report_total_debt, report_monthly_obligations,
+        report_has_defaults, report_account_age_months, report_fallback, report_id, reported_at)
+    SELECT validating.id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18
+    FROM validating
+    ON CONFLICT (job_id) DO NOTHING
+    RETURNING application_id
+), moved AS (
+    UPDATE applications a
+    SET status = $19, status_actor = $20, status_reason = $21, scoring_failure = NULL,
+        pending_approval_by = NULL, pending_approval_reason = NULL, pending_approval_at = NULL,
+        trace_context = $22
+    FROM decided
+    WHERE a.id = decided.application_id
+    RETURNING a.*
+)
+SELECT moved.*,
+       (SELECT jsonb_agg(jsonb_build_object(
+                   'webhook_id', b.webhook_id, 'bank_reference', b.bank_reference,
+                   'identity_verified', b.identity_verified, 'disbursed', b.disbursed,
+                   'currency', b.currency, 'amount_disbursed', b.amount_disbursed::text,
+                   'occurred_at', b.occurred_at, 'recorded_at', b.created_at) ORDER BY b.id)
+        FROM bank_confirmations b WHERE b.application_id = moved.id) AS confirmations
+FROM moved
+"""
+
 _INSERT_DECISION = """
 INSERT INTO decisions (
     application_id, job_id, outcome, risk_score, risk_level, reasons, rule_set_version, decided_at,
@@ -339,6 +392,49 @@ class ApplicationRepository:
         )
         return replaced is not None
 
+    async def start_pending(
+        self, application_id: UUID, *, job_id: str, actor: str, reason: str, reveal_reason: str
+    ) -> StoredApplication | None:
+        """Moves a PENDING application to VALIDATING for `job_id`, auditing the reveal of its document;
+        None when it is not PENDING (the caller then looks closer)."""
+        row = await self._connection.fetchrow(
+            _START_PENDING, application_id, actor, reason, job_id, current_traceparent(), reveal_reason
+        )
+        return None if row is None else _to_application(row)
+
+    async def decide_validating(
+        self, application_id: UUID, recorded: RecordedDecision, *, status: Status, actor: str, reason: str
+    ) -> StoredApplication | None:
+        """Records the decision and moves the application VALIDATING→`status`, if it is VALIDATING for the
+        decision's job in the report's currency and the job decided nothing yet; None otherwise."""
+        decision, report = recorded.decision, recorded.credit_report
+        row = await self._connection.fetchrow(
+            _DECIDE_VALIDATING,
+            application_id,
+            recorded.job_id,
+            decision.outcome.value,
+            decision.risk_score,
+            decision.risk_level.value,
+            [_reason_to_json(reason) for reason in decision.reasons],
+            decision.rule_set_version,
+            decision.decided_at,
+            report.provider,
+            report.credit_score,
+            report.total_debt.currency,
+            report.total_debt.amount,
+            report.monthly_obligations.amount,
+            report.has_defaults,
+            report.account_age_months,
+            report.fallback,
+            report.report_id,
+            report.reported_at,
+            status.value,
+            actor,
+            reason,
+            current_traceparent(),
+        )
+        return None if row is None else dataclasses.replace(_to_application(row), decision=recorded)
+
     async def insert_decision(self, application_id: UUID, recorded: RecordedDecision) -> bool:
         """Stores a job's decision; False when that job's decision is already stored."""
         decision, report = recorded.decision, recorded.credit_report
@@ -488,8 +584,11 @@ class Outbox:
     async def acquire(self) -> bool:
         """Tries once to become the relaying replica; True when this one is."""
         await self.release()
+        # Stamping events published need not wait for the disk: a stamp lost in a crash only republishes
+        # the events, and JetStream drops a message id it has already stored.
         connection = await asyncpg.connect(
-            self._dsn, server_settings={"application_name": "intake-outbox-relay"}
+            self._dsn,
+            server_settings={"application_name": "intake-outbox-relay", "synchronous_commit": "off"},
         )
         try:
             if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", self.LOCK_KEY):
@@ -587,7 +686,7 @@ def _to_application(row: Mapping[str, Any]) -> StoredApplication:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         decision=_to_decision(row),
-        bank_confirmations=tuple(_to_confirmation(item) for item in row["confirmations"] or ()),
+        bank_confirmations=tuple(_to_confirmation(item) for item in row.get("confirmations") or ()),
         pending_approval=None
         if row["pending_approval_by"] is None
         else PendingApproval(
@@ -600,7 +699,7 @@ def _to_application(row: Mapping[str, Any]) -> StoredApplication:
 
 
 def _to_decision(row: Mapping[str, Any]) -> RecordedDecision | None:
-    if row["decision_id"] is None:
+    if row.get("decision_id") is None:  # absent: a statement that returns the application alone
         return None
     currency = row["report_currency"]
     return RecordedDecision(

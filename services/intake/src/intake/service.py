@@ -278,6 +278,18 @@ class IntakeService:
     async def _start_validation(
         self, application_id: UUID, job_id: str, caller: Principal
     ) -> ApplicationView:
+        async with self._database.connection() as repository:
+            started = await repository.start_pending(
+                application_id,
+                job_id=job_id,
+                actor=caller.subject,
+                reason=f"scoring job {job_id} started",
+                reveal_reason=f"scoring job {job_id}",
+            )
+        # Only the service role may call this (the access policy), and it sees every application.
+        if started is not None:
+            return self._view(started, reveal=True)
+        # Not PENDING: a repeat, a resumed job, or a job that is over.
         async with self._database.transaction() as repository:
             application = await self._require(repository, application_id, caller)
             same_job = application.scoring_job_id == job_id
@@ -320,6 +332,18 @@ class IntakeService:
     async def _record_decision(
         self, application_id: UUID, recorded: RecordedDecision, caller: Principal
     ) -> ApplicationView:
+        target = STATUS_BY_OUTCOME[recorded.decision.outcome]
+        async with self._database.connection() as repository:
+            decided_now = await repository.decide_validating(
+                application_id,
+                recorded,
+                status=target,
+                actor=caller.subject,
+                reason=_decision_reason(recorded),
+            )
+        if decided_now is not None:
+            return self._view(decided_now, reveal=False)
+        # Not VALIDATING for this job: a repeat, or an answer that explains why not.
         async with self._database.transaction() as repository:
             application = await self._require(repository, application_id, caller)
             target = STATUS_BY_OUTCOME[recorded.decision.outcome]
