@@ -7,20 +7,26 @@ UV_VERSION := 0.13.9
 UV := .cache/uv/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
+CONSOLE := web/dist/index.html
 BUF := $(VENV)/bin/buf
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help run test lint generate check-generated bench token webhook rewrap-pii install clean
+.PHONY: help run test test-browser lint generate check-generated bench token webhook rewrap-pii install clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: install ## Start PostgreSQL, NATS and every service; print where to go (Ctrl-C stops it all)
+run: install $(CONSOLE) ## Start PostgreSQL, NATS, every service and the gateway; print where to go (Ctrl-C stops it all)
 	$(PY) -m devstack
 
-test: install lint check-generated ## Run every check and test against real PostgreSQL and NATS
+test: install lint check-generated ## Every check and test: real PostgreSQL, NATS and Envoy; the console in Chromium
 	$(PY) -m pytest libs services gateway tools tests
+	cd web && npm test
+	cd web && npm run e2e
+
+test-browser: install ## The console in Chromium (/usr/bin/chromium) against a dev stack started on free ports
+	cd web && npm run e2e
 
 lint: install ## buf lint + format + breaking, ruff, mypy, import contracts, TypeScript types
 	$(BUF) lint
@@ -57,6 +63,9 @@ token: install ## Print a development token: make token ROLE=analyst [PARTNER_ID
 	@$(PY) -m devstack token $(or $(ROLE),analyst) $(if $(PARTNER_ID),--partner-id $(PARTNER_ID))
 
 install: $(VENV)/.synced web/node_modules/.installed ## Create the virtual environment and node modules
+
+$(CONSOLE): web/node_modules/.installed web/index.html web/vite.config.ts $(shell find web/src -type f 2>/dev/null)
+	cd web && npm run build
 
 $(UV):
 	$(PYTHON) -m venv .cache/uv

@@ -72,6 +72,8 @@ class GatewaySettings:
     scoring: Upstream
     notifier: Upstream
     webhook_shim: Upstream
+    console: Upstream
+    """Serves the console's static files (GET and HEAD of any path the API does not use)."""
     jwks_path: Path
     issuer: str
     audience: str
@@ -101,6 +103,8 @@ class GatewaySettings:
             "notifier_port": self.notifier.port,
             "webhook_shim_host": self.webhook_shim.host,
             "webhook_shim_port": self.webhook_shim.port,
+            "console_host": self.console.host,
+            "console_port": self.console.port,
             "jwks_path": str(self.jwks_path),
             "jwt_issuer": self.issuer,
             "jwt_audience": self.audience,

@@ -264,6 +264,45 @@ def notifier(context: StackContext) -> Service:
     )
 
 
+CONSOLE_SERVER_PORT = PortSetting("GCC_CONSOLE_SERVER_PORT", 8092, "console's files, behind the gateway")
+CONSOLE_DIST = "web/dist"
+
+
+def console(context: StackContext) -> Service:
+    """The console's built files, served behind the gateway on its origin, with development sign-in
+    tokens (`make run` builds `web/dist` first)."""
+    address = context.listen_address(CONSOLE_SERVER_PORT)
+    config = context.config
+    host, port = address.rsplit(":", 1)
+    return Service(
+        name="console",
+        argv=(
+            "node",
+            "web/scripts/serve-console.mjs",
+            "--host",
+            host,
+            "--port",
+            port,
+            "--dir",
+            CONSOLE_DIST,
+            # The gateway routes API calls itself; the console calls its own origin.
+            "--proxy",
+            "--gateway",
+            f"http://{context.listen_address(GATEWAY_PORT)}",
+            "--tokens-command",
+            f"{sys.executable} -m devstack token",
+        ),
+        address=address,
+        http_health_path="/config.json",
+        ports=(CONSOLE_SERVER_PORT,),
+        environment={"GCC_RUN_DIR": str(config.run_dir)},
+        endpoints=(("files (behind the gateway)", f"http://{address}"),),
+        appendix=""
+        if (config.repo_root / CONSOLE_DIST / "index.html").exists()
+        else "The console is not built: `make run` builds it (or `cd web && npm run build`).",
+    )
+
+
 GATEWAY_PORT = PortSetting("GCC_GATEWAY_PORT", 8080, "gateway (Envoy: gRPC, grpc-web, REST/JSON)")
 ENVOY_ADMIN_PORT = PortSetting("GCC_ENVOY_ADMIN_PORT", 9901, "Envoy admin (loopback only)")
 CONSOLE_PORT = PortSetting("GCC_CONSOLE_PORT", 5173, "console (allowed as a CORS origin; not bound)")
@@ -290,6 +329,7 @@ def envoy(context: StackContext) -> Service:
         environment={},
         files=((config_path, gateway.render(settings)),),
         endpoints=(
+            ("console", f"{url}/"),
             ("gateway (gRPC, grpc-web, REST/JSON)", url),
             ("bank webhooks", f"{url}/webhooks/bank-confirmations"),
             ("admin (/ready, /stats)", f"http://{admin_address}"),
@@ -312,6 +352,7 @@ def gateway_settings(context: StackContext) -> gateway.GatewaySettings:
         scoring=gateway.Upstream.parse(context.listen_address(SCORING_PORT)),
         notifier=gateway.Upstream.parse(context.listen_address(NOTIFIER_PORT)),
         webhook_shim=gateway.Upstream.parse(context.listen_address(WEBHOOK_SHIM_PORT)),
+        console=gateway.Upstream.parse(context.listen_address(CONSOLE_SERVER_PORT)),
         jwks_path=context.secrets.jwks_path,
         issuer=ISSUER,
         audience=AUDIENCE,
@@ -352,7 +393,15 @@ def _auth(context: StackContext) -> dict[str, str]:
     }
 
 
-SERVICES: tuple[ServiceFactory, ...] = (intake, bureau_gateway, scoring, webhook_shim, notifier, envoy)
+SERVICES: tuple[ServiceFactory, ...] = (
+    intake,
+    bureau_gateway,
+    scoring,
+    webhook_shim,
+    notifier,
+    console,
+    envoy,
+)
 """Every service, in start order: a service starts after those it calls."""
 
 SERVICE_PORTS: tuple[PortSetting, ...] = (
@@ -369,5 +418,6 @@ SERVICE_PORTS: tuple[PortSetting, ...] = (
     GATEWAY_PORT,
     ENVOY_ADMIN_PORT,
     CONSOLE_PORT,
+    CONSOLE_SERVER_PORT,
 )
 """Every service port setting, for --help."""

@@ -8,14 +8,26 @@ import subprocess
 import sys
 from array import array
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
-from bench.load import Phase, PhaseSamples, RequestSource
+from bench.load import SANDBOX_DOCUMENTS, Phase, PhaseSamples, RequestSource
 from bench.machine import MachineFacts
-from bench.postgres import InsertCeiling, OutboxDrain, ServerFacts, parse_pgbench
-from bench.report import BenchReport, Latency, format_report, format_table, percentile, summarise
+from bench.pipeline import NOT_DECIDED, DecisionPhase, DecisionSamples
+from bench.postgres import TIMELINE_POINTS, InsertCeiling, OutboxDrain, ServerFacts, Timeline, parse_pgbench
+from bench.report import (
+    BenchReport,
+    Latency,
+    format_report,
+    format_table,
+    percentile,
+    summarise,
+    summarise_decisions,
+)
+from bench.scrape import PipelineHealth, parse, pipeline_health
 from globalcredit.intake.v1 import intake_service_pb2
+from globalcredit.type.v1 import decision_pb2
 from svckit.local.procfs import running
 
 BENCH = (sys.executable, "-m", "bench")
@@ -118,6 +130,146 @@ def test_the_report_prints_the_table_the_ceiling_and_the_ratios() -> None:
     assert report.to_json()["ratios"] == {"1_connections": 0.1, "16_connections": 0.025}
 
 
+MACHINE = MachineFacts(2, "Test CPU", 4.0, "6.1", "3.11.7", "2026-01-01T00:00Z", (0.5, 0.4, 0.3), "ext4")
+SERVER = ServerFacts("15.20", "on", "on", "on", "fdatasync")
+CLEAN = PipelineHealth(
+    bureau_attempts={"ok": 100}, circuits_not_closed=0, jobs={"decided": 100}, job_settlements={"ack": 100}
+)
+APPROVE, REJECT = decision_pb2.DECISION_OUTCOME_APPROVE, decision_pb2.DECISION_OUTCOME_REJECT
+
+
+def decision_samples(count: int = 100) -> tuple[DecisionSamples, list[Timeline]]:
+    """`count` applications sent every 10 ms from t=1 s, each decided (1 + its number) ms later; the first
+    ten in the warm-up. The clocks agree: perf_counter 0 is the epoch."""
+    samples = DecisionSamples(
+        DecisionPhase.at_rate(100.0, duration=0.9, warmup=0.1, stall_timeout=30.0),
+        measure_from_ns=1_100 * MS,
+        measure_to_ns=2_000 * MS,
+        sending_ended_ns=2_100 * MS,
+        started_ns=1_000 * MS,
+        ended_ns=2_100 * MS,
+        client_cpu_seconds=0.2,
+    )
+    timelines = []
+    for number in range(count):
+        sent = 1_000 * MS + number * 10 * MS
+        samples.names.append(f"applications/00000000-0000-0000-0000-{number:012d}")
+        samples.sent_ns.append(sent)
+        samples.created_ns.append(sent + 2 * MS)
+        samples.decided_ns.append(sent + (number + 1) * MS)
+        samples.outcomes.append(APPROVE if number % 4 else REJECT)
+        samples.submitted_stored.append(sent / 1e9 + 0.004)
+        samples.decision_stored.append((sent + number * MS) / 1e9)
+        created = sent / 1e9 + 0.001
+        points = dict.fromkeys(TIMELINE_POINTS, created + 0.003)
+        points.update(created=created, recording=created + 0.030)
+        timelines.append(Timeline(UUID(samples.names[-1].rsplit("/")[-1]), points, fallback=False))
+    return samples, timelines
+
+
+def test_submit_to_decision_counts_from_the_scheduled_send_after_the_warm_up() -> None:
+    samples, timelines = decision_samples()
+
+    result = summarise_decisions(samples, {"scoring": 0.5, "intake": 1.0}, CLEAN, timelines)
+
+    assert (result.created, result.decided, result.undecided, result.measured) == (100, 100, 0, 90)
+    assert result.latency == Latency(p50_ms=55.0, p95_ms=96.0, p99_ms=100.0, max_ms=100.0)
+    assert result.outcomes == {"APPROVE": 75, "REJECT": 25}
+    assert result.db_latency is not None
+    assert result.db_latency.p50_ms == pytest.approx(30.0)
+    assert result.stages["CreateApplication, send -> answer"].p50_ms == pytest.approx(2.0)
+    assert result.stages["create began -> submitted stored in JetStream"].p50_ms == pytest.approx(3.0)
+    assert result.stages["-> decision event received by the client"].p50_ms == pytest.approx(1.0)
+    assert result.cpu_per_1000("scoring") == pytest.approx(5.0)
+    assert result.cpu_per_1000("client") == pytest.approx(2.0)
+    assert not result.failed
+
+
+def test_an_undecided_application_or_a_bureau_failure_fails_the_decision_phase() -> None:
+    samples, timelines = decision_samples()
+    samples.decided_ns[50] = NOT_DECIDED
+    flaky = PipelineHealth(
+        bureau_attempts={"ok": 99, "unavailable": 1},
+        circuits_not_closed=0,
+        jobs={"decided": 100},
+        job_settlements={"ack": 100},
+    )
+
+    undecided = summarise_decisions(samples, {}, CLEAN, timelines)
+    failing = summarise_decisions(decision_samples()[0], {}, flaky, timelines)
+
+    assert undecided.failed
+    assert undecided.problems == ["1 undecided"]
+    assert undecided.decided == 99
+    assert failing.failed
+    assert failing.problems == ["1 bureau unavailable"]
+
+
+def test_the_report_prints_submit_to_decision_against_the_targets() -> None:
+    samples, timelines = decision_samples()
+    closed, closed_timelines = decision_samples()
+    closed.phase = DecisionPhase.saturation(8, duration=0.9, warmup=0.1, stall_timeout=30.0)
+    report = BenchReport(
+        machine=MACHINE,
+        server=SERVER,
+        settings={"duration": 0.9, "warmup": 0.1, "countries": ["ES"], "bureau_simulation": {}},
+        phases=[],
+        ceiling=[InsertCeiling(1, 2500.0, 0.4, 25000, 0, "pgbench")],
+        decision_phases=[
+            summarise_decisions(samples, {"intake": 1.0}, CLEAN, timelines),
+            summarise_decisions(closed, {"intake": 1.0}, CLEAN, closed_timelines),
+        ],
+    )
+
+    text = format_report(report)
+
+    assert re.search(r"rate +100/s +100 +100 +55\.00 +96\.00 +100\.0 +100\.0 ", text)
+    assert "APPROVE 75, REJECT 25" in text
+    # The decisions of the 9th to the 90th application arrive in the 0.9 s window: 82 / 0.9 s.
+    assert re.search(r"saturation +K=8 +100 +100 .* 91\.1 +0 ", text)
+    assert "decisions/s at saturation: 91/s (K=8)" in text
+    assert "submit-to-decision p50 < 50 ms at 200/s: 55.0 ms at 100/s offered — NOT met" in text
+    assert "submit-to-decision p99 < 250 ms at 200/s: 100.0 ms at 100/s offered — met" in text
+    assert "this run offered 100/s" in text
+    assert not report.failed
+    document = report.to_json()
+    assert [phase["kind"] for phase in document["decision_phases"]] == ["rate", "saturation"]
+    assert document["decision_phases"][0]["cpu_seconds_per_1000_decisions"]["intake"] == pytest.approx(10.0)
+
+
+def test_service_counters_are_read_from_the_prometheus_text() -> None:
+    before = """\
+# HELP bureau_calls_total Bureau calls by outcome
+# TYPE bureau_calls_total counter
+bureau_calls_total{country="ES",outcome="ok",provider="Equifax ES"} 10.0
+bureau_calls_total{country="PT",outcome="ok",provider="Banco de Portugal"} 5.0
+bureau_calls_created{country="ES",outcome="ok",provider="Equifax ES"} 1.7e+09
+bureau_circuit_state{country="ES",provider="Equifax ES"} 0.0
+"""
+    after = before.replace("} 10.0", "} 40.0") + (
+        'bureau_calls_total{country="IT",outcome="timeout",provider="CRIF"} 2.0\n'
+        'bureau_circuit_state{country="IT",provider="CRIF"} 2.0\n'
+    )
+    scoring = 'jetstream_messages_handled_total{consumer="scoring-jobs",outcome="ack"} %d\n'
+
+    health = pipeline_health(
+        {"bureau-gateway": parse(before), "scoring": parse(scoring % 3)},
+        {"bureau-gateway": parse(after), "scoring": parse(scoring % 33)},
+    )
+
+    assert health.bureau_attempts == {"ok": 30, "timeout": 2}
+    assert health.circuits_not_closed == 1
+    assert health.job_settlements == {"ack": 30}
+    assert health.problems == ["2 bureau timeout", "1 circuit(s) not closed"]
+
+
+def test_requests_never_use_a_sandbox_identity() -> None:
+    source = RequestSource(["ES"], seed=7, avoid=[("ES", "12345678Z")])
+
+    assert ("ES", "70000001F") in SANDBOX_DOCUMENTS
+    assert "12345678Z" in source._seen["ES"]  # taken as sent already
+
+
 def test_pgbench_summaries_are_parsed() -> None:
     output = """\
 transaction type: /tmp/raw-insert.sql
@@ -160,6 +312,10 @@ def test_a_short_real_run_prints_the_table_with_a_positive_rate_and_no_errors(tm
             "2",
             "--countries",
             "ES",
+            "--decision-rate",
+            "20",
+            "--saturation-concurrency",
+            "2",
             "--json",
             str(figures),
         ],
@@ -183,4 +339,17 @@ def test_a_short_real_run_prints_the_table_with_a_positive_rate_and_no_errors(tm
     assert all(line["inserts_per_s"] > 0 for line in document["ceiling"])
     assert document["server"]["fsync"] == "on"
     assert document["server"]["synchronous_commit"] == "on"
+    at_rate, saturation = document["decision_phases"]
+    assert (at_rate["kind"], saturation["kind"]) == ("rate", "saturation")
+    assert at_rate["created"] == 30  # 20/s for the warm-up and the second measured
+    assert saturation["created"] > 0
+    assert saturation["decisions_per_s"] > 0
+    for phase in (at_rate, saturation):
+        assert phase["errors_total"] == phase["undecided"] == phase["fallback_reports"] == 0
+        assert phase["decided"] == phase["created"]
+        assert phase["problems"] == []
+        assert phase["health"]["bureau_attempts"] == {"ok": phase["created"]}
+    assert at_rate["latency"]["p50_ms"] > 0
+    assert document["settings"]["bureau_simulation"]["BUREAU_LATENCY_SECONDS"] == "0.015"
+    assert "submit-to-decision p50 < 50 ms at 200/s" in result.stdout
     assert not any(running(pid) for pid in document["pids"].values())  # everything stopped

@@ -84,6 +84,7 @@ def test_a_configuration_with_other_origins_limits_and_hosts_passes_envoy_valida
         scoring=gateway.Upstream.parse("scoring.globalcredit.svc:50052"),
         notifier=gateway.Upstream.parse("notifier.globalcredit.svc:50054"),
         webhook_shim=gateway.Upstream.parse("webhook-shim.globalcredit.svc:8090"),
+        console=gateway.Upstream.parse("console.globalcredit.svc:8080"),
         jwks_path=secrets.jwks_path,
         issuer="https://issuer.example",
         audience="globalcredit",
