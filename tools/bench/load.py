@@ -2,9 +2,11 @@
 arrival rate), in a process of its own so that the orchestrator's bookkeeping takes none of its CPU.
 
 `LoadClient` (in the orchestrator) starts the process with `spawn` and hands it one `Phase` at a time;
-the process answers with the phase's raw `PhaseSamples`. Requests are valid and unique (a new request id
-and a document never sent before in this run, countries round-robin), generated and serialized ahead of
-each phase so that building them costs no CPU while the clock runs.
+the process answers with the phase's raw `PhaseSamples` (for a `DecisionPhase`, see bench.pipeline,
+`DecisionSamples`). Requests are valid and unique (a new request id and a document never sent before in
+this run, countries round-robin, never one of bureau-gateway's sandbox identities, whose simulated bureau
+fails or answers a fixed report), generated and serialized ahead of each phase so that building them
+costs no CPU while the clock runs.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import signal
 import time
 from array import array
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -26,7 +28,11 @@ from typing import Any, Literal
 
 import grpc
 import grpc.aio
+import nats
+from nats.aio.client import Client as NatsClient
 
+from bench.pipeline import DecisionPhase, DecisionSamples, creator, run_decision_phase
+from bureau_gateway.sandbox import SANDBOX_IDENTITIES
 from samples.applications import create_request
 from samples.documents import valid_document
 
@@ -38,6 +44,8 @@ CONNECT_TIMEOUT_SECONDS = 15.0
 # the rest on the fly (counted in `PhaseSamples.generated_during_phase`).
 PREGENERATED_PER_SECOND = 2500
 OK = "OK"
+SANDBOX_DOCUMENTS = frozenset((identity.country.value, identity.document) for identity in SANDBOX_IDENTITIES)
+"""(country, document) of bureau-gateway's sandbox identities: never sent."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +106,10 @@ class _Failure:
 class LoadClient:
     """The load process, seen from the orchestrator: `start()`, `run(phase)` as often as needed, `stop()`."""
 
-    def __init__(self, address: str, token: str, countries: Sequence[str], *, seed: int = 1) -> None:
-        self._arguments = (address, token, tuple(countries), seed)
+    def __init__(
+        self, address: str, token: str, countries: Sequence[str], *, nats_url: str = "", seed: int = 1
+    ) -> None:
+        self._arguments = (address, token, tuple(countries), nats_url, seed)
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
         self._in_phase = False
@@ -129,6 +139,20 @@ class LoadClient:
         self._in_phase = False
         if not isinstance(result, PhaseSamples):
             raise LoadError(f"the load process answered {type(result).__name__}, not samples")
+        return result
+
+    def run_decisions(self, phase: DecisionPhase) -> DecisionSamples:
+        """One submit-to-decision phase (needs `nats_url`)."""
+        assert self._connection is not None, "start() first"
+        self._connection.send(phase)
+        self._in_phase = True
+        # Generating requests, creating them (at worst one deadline each, 64 at a time), the decisions.
+        creating = phase.warmup + phase.duration + phase.arrivals / 64 * RPC_TIMEOUT_SECONDS
+        budget = 60 + creating + phase.arrivals * 0.1 + phase.stall_timeout
+        result = self._receive(timeout=budget, what=f"finish the decision phase {phase.label}")
+        self._in_phase = False
+        if not isinstance(result, DecisionSamples):
+            raise LoadError(f"the load process answered {type(result).__name__}, not decision samples")
         return result
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -173,20 +197,29 @@ class LoadClient:
 # --- the load process ---------------------------------------------------------------------------------------
 
 
-def serve(address: str, token: str, countries: tuple[str, ...], seed: int, connection: Connection) -> None:
+def serve(
+    address: str, token: str, countries: tuple[str, ...], nats_url: str, seed: int, connection: Connection
+) -> None:
     """The load process's main: connect, then run each phase the orchestrator sends until it sends None."""
     # The orchestrator decides when we stop (it sees Ctrl-C too, and stops us by PID).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    asyncio.run(_serve(address, token, countries, seed, connection))
+    asyncio.run(_serve(address, token, countries, nats_url, seed, connection))
 
 
 async def _serve(
-    address: str, token: str, countries: tuple[str, ...], seed: int, connection: Connection
+    address: str,
+    token: str,
+    countries: tuple[str, ...],
+    nats_url: str,
+    seed: int,
+    connection: Connection,
 ) -> None:
-    source = RequestSource(countries, seed=seed)
+    source = RequestSource(countries, seed=seed, avoid=SANDBOX_DOCUMENTS)
     metadata = (("authorization", f"Bearer {token}"),)
+    nats_client: NatsClient | None = None  # connected for the first decision phase
     async with grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS) as channel:
-        # Bytes in, bytes out: the requests are serialized in advance and the responses are not parsed.
+        # Bytes in, bytes out: the requests are serialized in advance and the responses are not parsed
+        # (except in decision phases, which need each application's name).
         call: Any = channel.unary_unary(CREATE_METHOD)
         try:
             await asyncio.wait_for(channel.channel_ready(), CONNECT_TIMEOUT_SECONDS)
@@ -194,19 +227,45 @@ async def _serve(
             connection.send(_Failure(f"no connection to {address}"))
             return
         connection.send("ready")
-        while True:
-            try:
-                phase = await asyncio.to_thread(connection.recv)
-            except EOFError:  # the orchestrator is gone
-                return
-            if phase is None:
-                return
-            try:
-                samples = await run_phase(call, metadata, source, phase)
-            except Exception as error:
-                connection.send(_Failure(f"{type(error).__name__}: {error}"))
-                continue
-            connection.send(samples)
+        try:
+            while True:
+                try:
+                    phase = await asyncio.to_thread(connection.recv)
+                except EOFError:  # the orchestrator is gone
+                    return
+                if phase is None:
+                    return
+                try:
+                    if isinstance(phase, DecisionPhase):
+                        if nats_client is None:
+                            nats_client = await _connect_nats(nats_url)
+                        result: object = await run_decisions(
+                            nats_client, creator(call, metadata, RPC_TIMEOUT_SECONDS), source, phase
+                        )
+                    else:
+                        result = await run_phase(call, metadata, source, phase)
+                except Exception as error:
+                    connection.send(_Failure(f"{type(error).__name__}: {error}"))
+                    continue
+                connection.send(result)
+        finally:
+            if nats_client is not None:
+                await nats_client.close()
+
+
+async def _connect_nats(url: str) -> NatsClient:
+    if not url:
+        raise LoadError("a decision phase needs NATS, and the load process was given no NATS URL")
+    return await nats.connect(
+        servers=[url], name="bench-load", connect_timeout=CONNECT_TIMEOUT_SECONDS, allow_reconnect=False
+    )
+
+
+async def run_decisions(
+    client: NatsClient, create: Any, source: RequestSource, phase: DecisionPhase
+) -> DecisionSamples:
+    source.top_up(phase.arrivals)
+    return await run_decision_phase(client.jetstream(), create, source.next, phase)
 
 
 async def run_phase(
@@ -311,12 +370,17 @@ def _arrivals(phase: Phase) -> int:
 class RequestSource:
     """Serialized, valid CreateApplicationRequests, countries round-robin, no document used twice."""
 
-    def __init__(self, countries: Sequence[str], *, seed: int) -> None:
+    def __init__(
+        self, countries: Sequence[str], *, seed: int, avoid: Collection[tuple[str, str]] = ()
+    ) -> None:
         if not countries:
             raise ValueError("at least one country")
         self._rng = random.Random(seed)
         self._countries = itertools.cycle(countries)
-        self._seen: dict[str, set[str]] = {country: set() for country in countries}
+        # Documents never to send, by country: taken as seen already.
+        self._seen: dict[str, set[str]] = {
+            country: {document for where, document in avoid if where == country} for country in countries
+        }
         self._ready: deque[bytes] = deque()
         self.generated = 0
         """Requests made on demand because the prepared ones ran out."""

@@ -1,6 +1,7 @@
-"""What the benchmark asks PostgreSQL directly: the server's durability settings, the outbox backlog, and
-the machine's ceiling — single-row INSERT commits into a scratch table as wide as an application row,
-measured with pgbench (or, where there is none, an asyncpg loop) on the very server intake used."""
+"""What the benchmark asks PostgreSQL directly: the server's durability settings, the outbox backlog, each
+decided application's timeline (where submit-to-decision's time goes), and the machine's ceiling —
+single-row INSERT commits into a scratch table as wide as an application row, measured with pgbench (or,
+where there is none, an asyncpg loop) on the very server intake used."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 
@@ -42,6 +46,44 @@ ASYNCPG_INSERT = _INSERT.format(reference="$1")
 _SETTINGS = ("server_version", "fsync", "synchronous_commit", "full_page_writes", "wal_sync_method")
 _OUTBOX_BACKLOG = "SELECT count(*) FROM outbox_events WHERE published_at IS NULL"
 _POLL_SECONDS = 0.02
+_UNDECIDED = "SELECT count(*) FROM applications WHERE status IN ('PENDING', 'VALIDATING')"
+# One row per application: the moments its way to a decision left in intake's tables, all on the
+# database server's clock (the same machine's wall clock as the load process's).
+#   created        applications.created_at   the create's transaction began (now())
+#   submitted      outbox, submitted         the relay stamped it published (after JetStream's ack)
+#   validating     outbox, -> VALIDATING     StartValidation wrote the status change (clock_timestamp())
+#   reported       decisions.reported_at     the simulated bureau answered (bureau-gateway's clock)
+#   decided        decisions.decided_at      scoring decided (scoring's clock), before RecordDecision
+#   recording      decisions.created_at      RecordDecision's transaction began (now())
+#   written        outbox, the decision      RecordDecision wrote the status change (clock_timestamp())
+#   published      outbox, the decision      the relay stamped it published (after JetStream's ack)
+_TIMELINE = """
+SELECT a.id, a.created_at AS created, submitted.published_at AS submitted,
+       validating.created_at AS validating, d.reported_at AS reported, d.decided_at AS decided,
+       d.created_at AS recording, decision.created_at AS written, decision.published_at AS published,
+       d.report_fallback AS fallback
+FROM applications a
+LEFT JOIN decisions d ON d.application_id = a.id
+LEFT JOIN outbox_events submitted
+       ON submitted.application_id = a.id AND submitted.subject = 'intake.application.submitted'
+LEFT JOIN outbox_events validating
+       ON validating.application_id = a.id AND validating.subject = 'intake.application.status_changed'
+      AND validating.payload->>'new_status' = 'VALIDATING'
+LEFT JOIN outbox_events decision
+       ON decision.application_id = a.id AND decision.subject = 'intake.application.status_changed'
+      AND decision.payload->>'decision_outcome' IS NOT NULL
+WHERE a.id = ANY($1::uuid[])
+"""
+TIMELINE_POINTS = (
+    "created",
+    "submitted",
+    "validating",
+    "reported",
+    "decided",
+    "recording",
+    "written",
+    "published",
+)
 
 
 class CeilingError(RuntimeError):
@@ -75,6 +117,57 @@ class OutboxDrain:
     seconds: float
     """From the end of the load until none was left (or until the deadline, when `drained` is False)."""
     drained: bool
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One application's way to its decision, as intake's tables recorded it (seconds since the epoch;
+    None where a point is missing)."""
+
+    application_id: UUID
+    points: dict[str, float | None]
+    """By TIMELINE_POINTS name."""
+    fallback: bool | None
+    """Whether its decision was made on a fallback report; None when it has no decision."""
+
+
+def decision_timelines(database_url: str, names: Sequence[str]) -> list[Timeline]:
+    """The timelines of the applications `names` (`applications/{id}`)."""
+    ids = [UUID(name.rsplit("/", 1)[-1]) for name in names]
+
+    async def read() -> list[Timeline]:
+        connection = await asyncpg.connect(database_url)
+        try:
+            rows = await connection.fetch(_TIMELINE, ids)
+        finally:
+            await connection.close()
+        return [
+            Timeline(
+                application_id=row["id"],
+                points={point: _epoch(row[point]) for point in TIMELINE_POINTS},
+                fallback=row["fallback"],
+            )
+            for row in rows
+        ]
+
+    return asyncio.run(read())
+
+
+def undecided_applications(database_url: str) -> int:
+    """Applications still waiting for scoring (PENDING or VALIDATING)."""
+
+    async def read() -> int:
+        connection = await asyncpg.connect(database_url)
+        try:
+            return int(await connection.fetchval(_UNDECIDED))
+        finally:
+            await connection.close()
+
+    return asyncio.run(read())
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
 
 
 def server_facts(database_url: str) -> ServerFacts:

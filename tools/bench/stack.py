@@ -1,5 +1,8 @@
-"""The system under test: the dev stack itself (its PostgreSQL, NATS, secrets, migrations and intake, from
-devstack's service table), in a run directory of its own on free ports, with durable settings.
+"""The system under test: the dev stack itself (its PostgreSQL, NATS, secrets, migrations and services,
+from devstack's service table), in a run directory of its own on free ports, with durable settings.
+
+The simulated bureaus are pinned to their defaults, SPEC §13's "simulated bureau at 20 ms" (15 ms plus
+up to 10 ms, uniformly) and no failures, whatever the caller's environment says.
 
 PostgreSQL keeps its defaults (fsync and synchronous_commit on) and JetStream syncs every write before
 acknowledging it, as in the dev stack: the benchmark measures the real thing. Everything is stopped by
@@ -12,13 +15,13 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from devstack.config import INFRASTRUCTURE_PORTS, StackConfig
 from devstack.console import Console
 from devstack.secrets import load_or_create_secrets
-from devstack.services import SERVICE_PORTS, SERVICES
+from devstack.services import SERVICE_PORTS, SERVICES, Service
 from devstack.stack import Stack, build_context, plan_infrastructure, select_services
 from devstack.tokens import mint_token
 from svckit.local import LocalPostgres, free_port
@@ -26,6 +29,18 @@ from svckit.local import LocalPostgres, free_port
 SERVICE = "intake"
 # Environment that would point the stack at someone else's servers or ports.
 _NOT_INHERITED = ("DATABASE_URL", "NATS_URL")
+# bureau-gateway's simulation (its settings' defaults, spelled out): SPEC §13's bureau at 20 ms.
+BUREAU_SIMULATION = {
+    "BUREAU_LATENCY_SECONDS": "0.015",
+    "BUREAU_LATENCY_JITTER_SECONDS": "0.010",
+    "BUREAU_FAILURE_RATE": "0",
+}
+# Each service's Prometheus endpoint, by devstack name: the variable that holds its host:port.
+_METRICS_LISTEN = {
+    "intake": "INTAKE_METRICS_LISTEN",
+    "scoring": "SCORING_METRICS_LISTEN",
+    "bureau-gateway": "BUREAU_METRICS_LISTEN",
+}
 
 
 @dataclass(frozen=True)
@@ -38,9 +53,14 @@ class SystemUnderTest:
     token: str
     """An analyst's bearer token (analysts may create applications)."""
     postgres: LocalPostgres
+    nats_url: str
     pids: Mapping[str, int]
-    """By component: "PostgreSQL", "NATS", "intake"."""
+    """By component: "PostgreSQL", "NATS", "intake", "bureau-gateway", "scoring", …"""
     run_dir: Path
+    metrics_urls: Mapping[str, str] = field(default_factory=dict)
+    """Each service's Prometheus /metrics, by devstack name."""
+    bureau_simulation: Mapping[str, str] = field(default_factory=dict)
+    """The simulated bureaus' settings that bureau-gateway was given."""
 
 
 def make_run_dir() -> Path:
@@ -64,6 +84,7 @@ def bench_environment(run_dir: Path, environ: Mapping[str, str] | None = None) -
         if name not in _NOT_INHERITED and not name.startswith("GCC_")
     }
     environment["GCC_RUN_DIR"] = str(run_dir)
+    environment.update(BUREAU_SIMULATION)
     for setting in (*INFRASTRUCTURE_PORTS, *SERVICE_PORTS):
         environment[setting.env_var] = str(free_port())
     return environment
@@ -87,12 +108,19 @@ class BenchStack:
         started = self._stack.started
         postgres = next(component for _, component in started if isinstance(component, LocalPostgres))
         return SystemUnderTest(
-            intake_address=intake.grpc_address,
+            intake_address=intake.address,
             database_url=intake.environment["DATABASE_URL"],
             token=mint_token(secrets, "analyst", subject="bench-analyst"),
             postgres=postgres,
             pids={name: component.pid for name, component in started},
             run_dir=self.run_dir,
+            nats_url=intake.environment["NATS_URL"],
+            metrics_urls={
+                name: f"http://{services[name].environment[variable]}/metrics"
+                for name, variable in _METRICS_LISTEN.items()
+                if name in services and variable in services[name].environment
+            },
+            bureau_simulation=_bureau_simulation(config.environ, services.get("bureau-gateway")),
         )
 
     def stop(self) -> None:
@@ -100,3 +128,11 @@ class BenchStack:
 
     def remove_run_dir(self) -> None:
         shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+def _bureau_simulation(environ: Mapping[str, str], bureau: Service | None) -> dict[str, str]:
+    """What bureau-gateway's simulation settings are, as the stack started it (its own environment wins)."""
+    if bureau is None:
+        return {}
+    given = {**environ, **bureau.environment}
+    return {name: given[name] for name in BUREAU_SIMULATION if name in given}
