@@ -107,7 +107,8 @@ def decide(
     reasons = tuple(sorted(fired, key=lambda reason: -reason.points))
 
     score = Decimal(sum(reason.points for reason in reasons))
-    score = min(max(score, MIN_RISK_SCORE), MAX_RISK_SCORE).quantize(Decimal("0.01"))
+    # In the engine's own context: a caller's low decimal precision must not fail (or change) a decision.
+    score = min(max(score, MIN_RISK_SCORE), MAX_RISK_SCORE).quantize(Decimal("0.01"), context=ratios.EXACT)
     return Decision(
         outcome=_outcome(reasons),
         risk_score=score,

@@ -120,7 +120,8 @@ class JobWorker:
                     log.warning("could not read the job consumer's lag: %s", error)
                 failing = True
             except Exception:
-                log.exception("could not read the job consumer's lag")
+                if not failing:
+                    log.exception("could not read the job consumer's lag")
                 failing = True
             else:
                 if failing:
