@@ -14,6 +14,7 @@ import grpc.aio
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.grpc import aio_client_interceptors
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -64,6 +65,14 @@ def inject_headers(headers: MutableMapping[str, str]) -> MutableMapping[str, str
     """Add the current trace context (`traceparent`, `tracestate`) to message headers; returns them."""
     propagate.inject(headers)
     return headers
+
+
+def instrument_asyncpg(provider: trace.TracerProvider | None = None) -> None:
+    """A span for every asyncpg query: the statement with its placeholders, never the arguments (they
+    hold personal data). Process-wide, so the first call's provider is the one used."""
+    instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # the library is untyped
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(tracer_provider=provider, capture_parameters=False)
 
 
 def current_traceparent() -> str | None:

@@ -20,7 +20,7 @@ from svckit.db import create_pool
 from svckit.logging import configure_logging
 from svckit.metrics import start_metrics_server
 from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
-from svckit.telemetry import configure_tracing
+from svckit.telemetry import configure_tracing, instrument_asyncpg
 
 
 @dataclass
@@ -56,6 +56,7 @@ class IntakeApp:
 
 
 async def build(settings: IntakeSettings, *, tracer_provider: TracerProvider | None = None) -> IntakeApp:
+    instrument_asyncpg(tracer_provider)
     pool = await create_pool(settings, application_name="intake")
     await check_connection(pool)  # a wrong DATABASE_URL fails the start, not the first request
     database = Database(pool)
