@@ -32,6 +32,7 @@ from devstack.tokens import mint_token
 from svckit.local import free_port
 
 START_TIMEOUT = "60"
+SERVICE_ENV_PREFIXES = ("INTAKE", "SCORING", "BUREAU", "NOTIFIER", "WEBHOOK_SHIM")
 
 
 def approving_document(country: str) -> str:
@@ -94,13 +95,16 @@ class EdgeStack:
 
 
 def stack_environment(run_dir: Path) -> dict[str, str]:
-    """This process's environment with every port of the stack on a free one, and state in `run_dir`;
-    never DATABASE_URL or NATS_URL (the stack starts its own, never the machine's 5432 and 4222)."""
+    """This process's environment with every port of the stack on a free one, state in `run_dir` and
+    services logging at DEBUG; never DATABASE_URL or NATS_URL (the stack starts its own, never the
+    machine's 5432 and 4222)."""
     environment = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "NATS_URL"}}
     environment.update(
         {setting.env_var: str(free_port()) for setting in (*INFRASTRUCTURE_PORTS, *SERVICE_PORTS)}
     )
     environment.update(GCC_RUN_DIR=str(run_dir), GCC_START_TIMEOUT=START_TIMEOUT)
+    # Every line a service can write (libraries' too), so that the logs test sees all of them.
+    environment.update({f"{prefix}_LOG_LEVEL": "DEBUG" for prefix in SERVICE_ENV_PREFIXES})
     return environment
 
 
