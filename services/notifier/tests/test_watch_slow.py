@@ -1,8 +1,6 @@
 """Slow watchers: they never hold up the others, and one whose buffer overflows is ended with
 RESOURCE_EXHAUSTED `WATCHER_TOO_SLOW` once it reads again (having lost nothing: its token resumes it)."""
 
-import asyncio
-
 import grpc
 from notifier_watchers import create_and_drive, eventually
 from prometheus_client import REGISTRY
@@ -12,9 +10,14 @@ from svckit.errors import error_details
 # A client that reads nothing takes only this much before HTTP/2 flow control blocks the server's writes
 # (the default window is 64 KiB, hundreds of events).
 SMALL_WINDOW = {"grpc.http2.lookahead_bytes": 1024, "grpc.http2.bdp_probe": 0}
+# A small mailbox, yet deeper than the three changes one application makes: the applications are driven
+# one after another, each once the reading watchers have its changes, so that a watcher which reads is
+# never more than one application behind, however busy the machine (driving them all at once on two busy
+# cores put bursts into every mailbox before any writer ran, and ended the readers as too slow too).
+BUFFER = 8
 # Enough changes that the slow watcher's unread ones overflow gRPC's own send buffers as well as its
-# four-event mailbox, however the transport happens to batch writes.
-APPLICATIONS = 25
+# mailbox, however the transport happens to batch writes.
+APPLICATIONS = 30
 CHANGES = 3 * APPLICATIONS
 
 
@@ -23,18 +26,19 @@ def ended(reason: str) -> float:
 
 
 async def test_a_slow_watcher_does_not_delay_the_others_and_is_ended_as_too_slow(start_notifier, intake):
-    async with start_notifier(watcher_buffer=4) as notifier:
+    async with start_notifier(watcher_buffer=BUFFER) as notifier:
         slow = notifier.call("analyst", channel_options=SMALL_WINDOW)
         others = [notifier.watch("analyst") for _ in range(3)]
         await notifier.live_watchers(4)
         ended_before = ended("WATCHER_TOO_SLOW")
         workflow = intake.workflow()
 
-        names = await asyncio.gather(*(create_and_drive(workflow, "completed") for _ in range(APPLICATIONS)))
-
         # The others get every change promptly while the slow watcher reads nothing at all.
-        for watcher in others:
-            await eventually(lambda watcher=watcher: len(watcher.of(*names)) == CHANGES, within=10.0)
+        names = []
+        for _ in range(APPLICATIONS):
+            names.append(await create_and_drive(workflow, "completed"))
+            for watcher in others:
+                await eventually(lambda watcher=watcher: len(watcher.of(names[-1])) == 3, within=10.0)
         await eventually(lambda: notifier.app.hub.live_count == 3, within=10.0)
         assert ended("WATCHER_TOO_SLOW") == ended_before + 1
 
