@@ -14,9 +14,7 @@ from aiohttp import web
 from opentelemetry import trace
 
 from svckit.client import token_provider
-from svckit.logging import configure_logging
-from svckit.metrics import start_metrics_server
-from svckit.telemetry import configure_tracing
+from svckit.process import start_process_telemetry
 from webhook_shim.intake_client import IntakeClient, intake_channel
 from webhook_shim.routes import HEALTH_PATH, WEBHOOK_PATH, Health, build_application
 from webhook_shim.settings import WebhookShimSettings
@@ -114,11 +112,9 @@ async def start(
 
 async def serve(settings: WebhookShimSettings) -> None:
     """Run the shim until SIGTERM or SIGINT, then shut down in order."""
-    configure_logging(SERVICE_NAME, settings.log_level)
-    tracer_provider = configure_tracing(SERVICE_NAME, settings.otel_exporter_otlp_endpoint)
-    metrics_server = start_metrics_server(*settings.metrics_address)
+    telemetry = start_process_telemetry(SERVICE_NAME, settings)
     try:
-        shim = await start(settings, tracer_provider=tracer_provider)
+        shim = await start(settings, tracer_provider=telemetry.tracer_provider)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -127,7 +123,7 @@ async def serve(settings: WebhookShimSettings) -> None:
             "serving",
             extra={
                 "http_port": shim.port,
-                "metrics_port": metrics_server.port,
+                "metrics_port": telemetry.metrics_server.port,
                 "intake_address": settings.intake_address,
             },
         )
@@ -141,6 +137,5 @@ async def serve(settings: WebhookShimSettings) -> None:
         )
         await shim.shutdown(drain=settings.shutdown_drain_seconds)
     finally:
-        metrics_server.close()
-        await asyncio.to_thread(tracer_provider.shutdown)
+        await telemetry.close()
     log.info("stopped")

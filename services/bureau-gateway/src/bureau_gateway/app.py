@@ -3,7 +3,6 @@ gateway, the gRPC server around them, runs it, and takes it down in order."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from dataclasses import dataclass
@@ -20,10 +19,8 @@ from bureau_gateway.gateway import BureauGateway
 from bureau_gateway.settings import BureauSettings
 from bureau_gateway.simulation import SimulatedBureau
 from svckit.auth import JwtVerifier
-from svckit.logging import configure_logging
-from svckit.metrics import start_metrics_server
-from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
-from svckit.telemetry import configure_tracing
+from svckit.process import start_service_process
+from svckit.server import BuiltServer, GrpcService, build_server
 
 log = logging.getLogger(__name__)
 
@@ -124,19 +121,6 @@ async def build(
 
 async def serve(settings: BureauSettings) -> None:
     """Runs bureau-gateway until SIGTERM or SIGINT, then drains."""
-    configure_logging("bureau-gateway", settings.log_level)
-    tracer_provider = configure_tracing("bureau-gateway", settings.otel_exporter_otlp_endpoint)
-    metrics_server = start_metrics_server(*settings.metrics_address)
-    app = await build(settings, tracer_provider=tracer_provider)
-
-    async def close_metrics() -> None:
-        metrics_server.close()
-
-    async def flush_traces() -> None:
-        await asyncio.to_thread(tracer_provider.shutdown)
-
-    runner = ServiceRunner(grace=settings.shutdown_grace_seconds, drain=settings.shutdown_drain_seconds)
-    # Hooks run last-registered first, once in-flight calls have had their grace period.
-    runner.on_shutdown(flush_traces, name="tracing")
-    runner.on_shutdown(close_metrics, name="metrics")
+    runner, telemetry = start_service_process("bureau-gateway", settings)
+    app = await build(settings, tracer_provider=telemetry.tracer_provider)
     await runner.serve(app.server)

@@ -18,9 +18,9 @@ from intake.settings import IntakeSettings
 from svckit.auth import JwtVerifier
 from svckit.db import create_pool
 from svckit.logging import configure_logging
-from svckit.metrics import start_metrics_server
-from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
-from svckit.telemetry import configure_tracing, instrument_asyncpg
+from svckit.process import start_service_process
+from svckit.server import BuiltServer, GrpcService, build_server
+from svckit.telemetry import instrument_asyncpg
 
 
 @dataclass
@@ -83,22 +83,10 @@ async def build(settings: IntakeSettings, *, tracer_provider: TracerProvider | N
 
 async def serve(settings: IntakeSettings) -> None:
     """Runs intake until SIGTERM or SIGINT, then drains."""
-    configure_logging("intake", settings.log_level)
-    tracer_provider = configure_tracing("intake", settings.otel_exporter_otlp_endpoint)
-    metrics_server = start_metrics_server(*settings.metrics_address)
-    app = await build(settings, tracer_provider=tracer_provider)
-
-    async def close_metrics() -> None:
-        metrics_server.close()
-
-    async def flush_traces() -> None:
-        await asyncio.to_thread(tracer_provider.shutdown)
-
-    runner = ServiceRunner(grace=settings.shutdown_grace_seconds, drain=settings.shutdown_drain_seconds)
+    runner, telemetry = start_service_process("intake", settings)
+    app = await build(settings, tracer_provider=telemetry.tracer_provider)
     # Hooks run last-registered first, once the server has stopped taking calls: the relay publishes
     # what the last calls wrote before NATS and the database are closed.
-    runner.on_shutdown(flush_traces, name="tracing")
-    runner.on_shutdown(close_metrics, name="metrics")
     runner.on_shutdown(app.pool.close, name="database")
     runner.on_shutdown(app.link.close, name="nats")
     runner.on_shutdown(app.stop_relay, name="outbox relay")

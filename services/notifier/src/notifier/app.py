@@ -16,10 +16,8 @@ from notifier.settings import NotifierSettings
 from notifier.watch import Hub
 from svckit.auth import JwtVerifier
 from svckit.jetstream import connect_nats
-from svckit.logging import configure_logging
-from svckit.metrics import start_metrics_server
-from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
-from svckit.telemetry import configure_tracing
+from svckit.process import start_service_process
+from svckit.server import BuiltServer, GrpcService, build_server
 
 
 @dataclass
@@ -120,21 +118,9 @@ async def build(settings: NotifierSettings, *, tracer_provider: TracerProvider |
 
 async def serve(settings: NotifierSettings) -> None:
     """Runs notifier until SIGTERM or SIGINT, then drains."""
-    configure_logging("notifier", settings.log_level)
-    tracer_provider = configure_tracing("notifier", settings.otel_exporter_otlp_endpoint)
-    metrics_server = start_metrics_server(*settings.metrics_address)
-    app = await build(settings, tracer_provider=tracer_provider)
-
-    async def close_metrics() -> None:
-        metrics_server.close()
-
-    async def flush_traces() -> None:
-        await asyncio.to_thread(tracer_provider.shutdown)
-
-    runner = ServiceRunner(grace=settings.shutdown_grace_seconds, drain=settings.shutdown_drain_seconds)
+    runner, telemetry = start_service_process("notifier", settings)
+    app = await build(settings, tracer_provider=telemetry.tracer_provider)
     # Hooks run last-registered first, once the server has stopped: closing NATS ends the live feed.
-    runner.on_shutdown(flush_traces, name="tracing")
-    runner.on_shutdown(close_metrics, name="metrics")
     runner.on_shutdown(app.nats.close, name="nats")
     runner.on_shutdown(app.hub.wait_background, name="replay consumers")
     runner.spawn("notifier-live-feed", app.feed.run(app.hub))

@@ -18,10 +18,8 @@ from scoring.worker import JobWorker
 from svckit.auth import JwtVerifier
 from svckit.client import client_channel, token_provider
 from svckit.jetstream import connect_nats
-from svckit.logging import configure_logging
-from svckit.metrics import start_metrics_server
-from svckit.server import BuiltServer, GrpcService, ServiceRunner, build_server
-from svckit.telemetry import configure_tracing
+from svckit.process import start_service_process
+from svckit.server import BuiltServer, GrpcService, build_server
 
 
 @dataclass
@@ -96,21 +94,9 @@ async def build(settings: ScoringSettings, *, tracer_provider: TracerProvider | 
 
 async def serve(settings: ScoringSettings) -> None:
     """Runs scoring until SIGTERM or SIGINT, then drains."""
-    configure_logging("scoring", settings.log_level)
-    tracer_provider = configure_tracing("scoring", settings.otel_exporter_otlp_endpoint)
-    metrics_server = start_metrics_server(*settings.metrics_address)
-    app = await build(settings, tracer_provider=tracer_provider)
-
-    async def close_metrics() -> None:
-        metrics_server.close()
-
-    async def flush_traces() -> None:
-        await asyncio.to_thread(tracer_provider.shutdown)
-
-    runner = ServiceRunner(grace=settings.shutdown_grace_seconds, drain=settings.shutdown_drain_seconds)
+    runner, telemetry = start_service_process("scoring", settings)
+    app = await build(settings, tracer_provider=telemetry.tracer_provider)
     # Last registered runs first, once the server has stopped: finish the jobs in flight, then close.
-    runner.on_shutdown(flush_traces, name="tracing")
-    runner.on_shutdown(close_metrics, name="metrics")
     runner.on_shutdown(app.close, name="nats and channels")
     runner.on_shutdown(app.stop_worker, name="job worker")
     app.start_worker()
