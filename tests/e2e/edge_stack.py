@@ -6,14 +6,12 @@ Also what several tests share: sandbox documents, tokens, polling with a deadlin
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import shutil
 import tempfile
-import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -127,19 +125,3 @@ def running_stack(keep_logs_in: Path) -> Iterator[EdgeStack]:
         if config.logs_dir.is_dir():
             shutil.copytree(config.logs_dir, keep_logs_in, dirs_exist_ok=True)
         shutil.rmtree(home, ignore_errors=True)
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[object]], *, within: float = 20.0, what: str = "the condition"
-) -> object:
-    """Call `probe` until it returns something truthy (which is returned), failing after `within` s."""
-    deadline = time.monotonic() + within
-    interval = 0.02
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {within:.0f} s (last: {result!r})")
-        await asyncio.sleep(interval)
-        interval = min(interval * 1.5, 0.25)

@@ -6,11 +6,12 @@ import re
 import uuid
 
 import grpc
-from edge_stack import EdgeStack, eventually
+from edge_stack import EdgeStack
 from grpc_web_client import GrpcWebClient
 
 from globalcredit.intake.v1 import application_pb2, intake_service_pb2, intake_service_pb2_grpc
 from samples.applications import create_request
+from svckit.testing.polling import eventually
 
 INTAKE = "/globalcredit.intake.v1.IntakeService"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import grpc
 import pytest
-from edge_stack import EdgeStack, eventually
+from edge_stack import EdgeStack
 from grpc_web_client import GrpcWebClient
 
 from devstack.envoy import API_BODY_LIMIT, WEBHOOK_BODY_LIMIT, RateLimit, envoy_argv, write_config
@@ -18,6 +18,7 @@ from devstack.stack import http_ok
 from globalcredit.intake.v1 import intake_service_pb2, intake_service_pb2_grpc
 from samples.applications import create_request
 from svckit.local import ManagedProcess, free_port
+from svckit.testing.polling import eventually
 
 KIB = 1024
 UNAVAILABLE = grpc.StatusCode.UNAVAILABLE.value[0]

@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
-from edge_stack import EdgeStack, approving_document, eventually
+from edge_stack import EdgeStack, approving_document
 from google.protobuf import json_format
 from grpc_web_client import GrpcWebClient
 
 from globalcredit.intake.v1 import application_pb2, intake_service_pb2
 from samples.applications import create_request
 from samples.documents import valid_document
+from svckit.testing.polling import eventually
 from webhook_shim.signatures import WebhookSecret, sign
 
 CREATE = "/globalcredit.intake.v1.IntakeService/CreateApplication"

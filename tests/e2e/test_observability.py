@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
-from edge_stack import EdgeStack, approving_document, eventually
+from edge_stack import EdgeStack, approving_document
 from google.protobuf import json_format
 from grpc_web_client import GrpcWebClient
 from monitoring_files import (
@@ -49,6 +49,7 @@ from devstack.services import (
 from globalcredit.notifier.v1 import notifier_service_pb2
 from samples.applications import create_request
 from samples.documents import valid_document
+from svckit.testing.polling import eventually
 from webhook_shim.signatures import WebhookSecret, sign
 
 METRICS_PORTS: dict[str, PortSetting] = {

@@ -8,12 +8,13 @@ from typing import TypeAlias
 
 import aiohttp
 import pytest
-from edge_stack import EdgeStack, approving_document, eventually
+from edge_stack import EdgeStack, approving_document
 from grpc_web_client import GrpcWebClient, WatchStream
 
 from globalcredit.intake.v1 import application_pb2, intake_service_pb2
 from globalcredit.notifier.v1 import notifier_service_pb2
 from samples.applications import create_request
+from svckit.testing.polling import eventually
 
 S = application_pb2
 WATCH = "/globalcredit.notifier.v1.NotifierService/WatchApplications"

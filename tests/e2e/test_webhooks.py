@@ -7,10 +7,11 @@ import uuid
 from datetime import UTC, datetime
 
 import aiohttp
-from edge_stack import EdgeStack, approving_document, eventually
+from edge_stack import EdgeStack, approving_document
 from google.protobuf import json_format
 
 from samples.applications import create_request
+from svckit.testing.polling import eventually
 from webhook_shim.signatures import WebhookSecret, sign
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import aiohttp
 import asyncpg
 from intake_workflow import Workflow
-from webhook_shim_testkit import Bank, IntakeUnderTest, ShimFactory, confirmation, eventually
+from webhook_shim_testkit import Bank, IntakeUnderTest, ShimFactory, confirmation
 
 from globalcredit.intake.v1 import application_pb2
+from svckit.testing.polling import eventually
 from webhook_shim.signatures import WebhookSecret
 
 S = application_pb2

@@ -144,18 +144,6 @@ class JsonLogs:
         return [json.loads(line) for line in self.text.splitlines() if line.strip()]
 
 
-async def eventually(condition: Callable[[], Awaitable[object]], within: float = 10.0) -> object:
-    """Polls `condition` until it returns something truthy, which it returns; fails after `within` s."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s (last value: {value!r})")
-        await asyncio.sleep(0.02)
-
-
 @dataclass
 class IntakeUnderTest:
     """A running intake, the database behind it, and clients that carry a token of a role."""

@@ -27,6 +27,7 @@ from svckit.auth import AccessPolicy, JwtVerifier, TokenIssuer, current_principa
 from svckit.context import current_request_id, time_remaining
 from svckit.errors import FieldViolation, InvalidArgument, NotFound
 from svckit.server import BuiltServer, GrpcService, build_server
+from svckit.testing import polling
 
 SERVICE = "svckit.test.v1.TestService"
 ISSUER = "svckit-test"
@@ -140,14 +141,6 @@ def sample_service(state: ServiceState) -> GrpcService:
 Condition = Callable[[], bool]
 
 
-async def _eventually(condition: Condition, within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.005)
-
-
 @pytest.fixture(scope="session")
 def eventually() -> Callable[[Condition, float], Awaitable[None]]:
     """`await eventually(lambda: ...)`: poll a condition until it holds, failing after a deadline.
@@ -155,7 +148,7 @@ def eventually() -> Callable[[Condition, float], Awaitable[None]]:
     For effects that land just after the client has its answer (an aborted RPC's metrics and log line
     are recorded after gRPC has sent the status).
     """
-    return _eventually
+    return polling.eventually
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,7 @@ calls, and a real gRPC server on a free port with clients that carry a token of 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
-import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -172,17 +170,3 @@ async def running_bureau_gateway(
 
 
 Condition = Callable[[], object | Awaitable[object]]
-
-
-async def eventually(condition: Condition, within: float = 5.0) -> object:
-    """Poll `condition` until it returns something truthy (which it returns); fail after `within` s."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s (last value: {value!r})")
-        await asyncio.sleep(0.02)

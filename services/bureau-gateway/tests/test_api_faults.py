@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
-from bureau_gateway_harness import eventually
 from google.protobuf.duration_pb2 import Duration
 from prometheus_client import REGISTRY, generate_latest
 
 from globalcredit.bureau.v1 import bureau_service_pb2
 from globalcredit.type.v1 import country_pb2
 from svckit.errors import error_details
+from svckit.testing.polling import eventually
 
 COOL_DOWN = 0.3
 FAULTY = {

@@ -1,11 +1,8 @@
 """Fixtures for intake's integration and API tests: a migrated database per test (copied from a template
 migrated once), a real intake server on a free port with its outbox relay, and clients per role."""
 
-import asyncio
-import inspect
 import os
 import random
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -19,6 +16,7 @@ from intake.settings import IntakeSettings
 from svckit.auth import TokenIssuer
 from svckit.local.nats import LocalNats
 from svckit.local.postgres import LocalPostgres
+from svckit.testing import polling
 
 TEMPLATE_DATABASE = "intake_template"
 
@@ -98,25 +96,10 @@ Condition = Callable[[], object | Awaitable[object]]
 Eventually = Callable[..., Awaitable[object]]
 
 
-async def _eventually(condition: Condition, within: float = 10.0) -> object:
-    """Polls `condition` (sync or async) until it returns something truthy, which it returns; fails
-    after `within` seconds, with the last value in the message."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s (last value: {value!r})")
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture(scope="session")
 def eventually() -> Eventually:
     """`await eventually(lambda: ..., within)`: poll a condition with a deadline instead of sleeping."""
-    return _eventually
+    return polling.eventually
 
 
 @pytest.fixture

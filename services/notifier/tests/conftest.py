@@ -18,7 +18,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from intake_workflow import Workflow
-from notifier_watchers import Watcher, eventually
+from notifier_watchers import Watcher
 
 from globalcredit.intake.v1 import intake_service_pb2_grpc
 from globalcredit.notifier.v1 import notifier_service_pb2, notifier_service_pb2_grpc
@@ -33,6 +33,7 @@ from svckit.auth import TokenIssuer
 from svckit.client import client_channel
 from svckit.local.nats import LocalNats
 from svckit.local.postgres import LocalPostgres
+from svckit.testing.polling import eventually
 
 WatchCall = grpc.aio.UnaryStreamCall[
     notifier_service_pb2.WatchApplicationsRequest, notifier_service_pb2.WatchApplicationsResponse

@@ -3,8 +3,6 @@ the status paths applications are driven along (with the changes each path produ
 
 import asyncio
 import contextlib
-import inspect
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -81,20 +79,6 @@ def transitions(events: list[Event], name: str) -> list[Transition]:
 
 
 Condition = Callable[[], object | Awaitable[object]]
-
-
-async def eventually(condition: Condition, within: float = 15.0) -> object:
-    """Poll `condition` until truthy (returned); fail after `within` seconds with the last value."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s (last value: {value!r})")
-        await asyncio.sleep(0.02)
 
 
 @dataclass

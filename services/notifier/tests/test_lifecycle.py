@@ -5,9 +5,10 @@ import asyncio
 
 import grpc
 from grpc_health.v1 import health_pb2
-from notifier_watchers import PATHS, create_and_drive, eventually, transitions
+from notifier_watchers import PATHS, create_and_drive, transitions
 
 from svckit.local.nats import LocalNats
+from svckit.testing.polling import eventually
 
 
 async def test_shutdown_ends_open_watches_with_unavailable_after_the_drain(start_notifier, intake):

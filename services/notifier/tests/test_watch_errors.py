@@ -5,11 +5,12 @@ from datetime import timedelta
 import grpc
 import nats
 import pytest
-from notifier_watchers import create_and_drive, eventually
+from notifier_watchers import create_and_drive
 
 from globalcredit.intake.v1 import application_pb2
 from notifier import tokens
 from svckit.errors import ErrorDetails
+from svckit.testing.polling import eventually
 
 DOMAIN = "notifier.globalcredit.com"
 

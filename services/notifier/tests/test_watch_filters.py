@@ -2,10 +2,11 @@
 
 import asyncio
 
-from notifier_watchers import PATHS, create_and_drive, drive, eventually, transitions
+from notifier_watchers import PATHS, create_and_drive, drive, transitions
 
 from globalcredit.intake.v1 import application_pb2
 from globalcredit.type.v1 import country_pb2
+from svckit.testing.polling import eventually
 
 S = application_pb2
 

@@ -2,11 +2,12 @@
 
 import uuid
 
-from notifier_watchers import eventually, transitions
+from notifier_watchers import transitions
 
 from globalcredit.intake.v1 import application_pb2
 from globalcredit.type.v1 import country_pb2, decision_pb2
 from notifier import tokens
+from svckit.testing.polling import eventually
 
 S = application_pb2
 

@@ -3,9 +3,10 @@
 import asyncio
 import itertools
 
-from notifier_watchers import PATHS, create_and_drive, eventually, transitions
+from notifier_watchers import PATHS, create_and_drive, transitions
 
 from notifier import tokens
+from svckit.testing.polling import eventually
 
 WATCHERS = 50
 APPLICATIONS = 20

@@ -6,10 +6,11 @@ import contextlib
 import itertools
 
 import pytest
-from notifier_watchers import PATHS, Watcher, create_and_drive, eventually, transitions
+from notifier_watchers import PATHS, Watcher, create_and_drive, transitions
 from prometheus_client import REGISTRY
 
 from globalcredit.type.v1 import country_pb2
+from svckit.testing.polling import eventually
 
 
 @pytest.fixture(params=["memory", "jetstream"])

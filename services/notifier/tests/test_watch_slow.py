@@ -2,10 +2,11 @@
 RESOURCE_EXHAUSTED `WATCHER_TOO_SLOW` once it reads again (having lost nothing: its token resumes it)."""
 
 import grpc
-from notifier_watchers import create_and_drive, eventually
+from notifier_watchers import create_and_drive
 from prometheus_client import REGISTRY
 
 from svckit.errors import error_details
+from svckit.testing.polling import eventually
 
 # A client that reads nothing takes only this much before HTTP/2 flow control blocks the server's writes
 # (the default window is 64 KiB, hundreds of events).

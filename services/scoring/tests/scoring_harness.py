@@ -12,12 +12,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import inspect
 import json
 import os
 import random
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -53,6 +51,7 @@ from svckit.auth import TokenIssuer
 from svckit.client import client_channel
 from svckit.jetstream import connect_nats
 from svckit.local.process import ManagedProcess
+from svckit.testing.polling import eventually
 
 ISSUER = "globalcredit-test"
 AUDIENCE = "globalcredit"
@@ -86,21 +85,6 @@ SCORING_SETTINGS: Mapping[str, Any] = {
 Condition = Callable[[], object | Awaitable[object]]
 StartScoring = Callable[..., Awaitable[ScoringApp]]
 """The `start_scoring` fixture: `await start_scoring(**settings)` starts a scoring app of the test's own."""
-
-
-async def eventually(condition: Condition, within: float = 10.0, *, what: str = "condition") -> Any:
-    """Polls `condition` (sync or async) until it returns something truthy, and returns that; fails after
-    `within` seconds with the last value seen."""
-    deadline = time.monotonic() + within
-    while True:
-        value = condition()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {within} s (last value: {value!r})")
-        await asyncio.sleep(0.02)
 
 
 def application_id(name: str) -> uuid.UUID:

@@ -4,13 +4,14 @@ circuit opens, and once the bureau is back the circuit closes on the next applic
 from typing import Any
 
 import pytest
-from scoring_harness import Stack, eventually
+from scoring_harness import Stack
 
 from bureau_gateway.sandbox import SANDBOX_IDENTITIES, Scenario
 from globalcredit.bureau.v1 import bureau_service_pb2
 from globalcredit.intake.v1 import application_pb2
 from globalcredit.type.v1 import decision_pb2
 from scoring.app import ScoringApp
+from svckit.testing.polling import eventually
 
 B = bureau_service_pb2
 COUNTRY = "PT"

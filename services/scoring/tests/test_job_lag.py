@@ -1,9 +1,10 @@
 """The job consumer's lag in scoring's metrics: jobs no replica has taken yet, and none once decided."""
 
 from prometheus_client import REGISTRY
-from scoring_harness import Stack, StartScoring, eventually
+from scoring_harness import Stack, StartScoring
 
 from scoring.app import ScoringApp
+from svckit.testing.polling import eventually
 
 
 async def _lag_read_by(app: ScoringApp) -> tuple[float | None, float | None]:
