@@ -32,7 +32,7 @@ from intake.events import (
     SUBMITTED,
     ensure_intake_stream,
 )
-from intake.repository import Outbox
+from intake.outbox_store import Outbox
 from intake.settings import IntakeSettings
 from samples.applications import create_request
 from samples.documents import valid_document

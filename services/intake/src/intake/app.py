@@ -11,8 +11,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from intake.api import ACCESS_POLICY, ERROR_DOMAIN, SERVICE_NAME, IntakeApi, register
 from intake.events import EventPublisher, JetStreamLink
 from intake.outbox import OutboxRelay
+from intake.outbox_store import Outbox
 from intake.pii import PiiCipher
-from intake.repository import Database, Outbox, check_connection
+from intake.repository import Database, check_connection
 from intake.service import IntakeService
 from intake.settings import IntakeSettings
 from svckit.auth import JwtVerifier

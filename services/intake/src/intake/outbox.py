@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from intake import metrics
 from intake.events import EventPublisher
+from intake.outbox_store import Outbox
 from intake.records import OutboxEvent
-from intake.repository import Outbox
 
 log = logging.getLogger(__name__)
 

@@ -6,56 +6,29 @@ connection, in one transaction when it writes more than once (`Database.transact
 outbox rows the triggers add commit or roll back with them.
 """
 
-import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime
-from decimal import Decimal
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from intake.countries import Country
-from intake.documents import DocumentType
-from intake.domain import (
-    BrazilDetails,
-    ColombiaDetails,
-    Consent,
-    ConsentChannel,
-    CountryDetails,
-    ItalyDetails,
-    MexicoDetails,
-    PortugalDetails,
-    SpainDetails,
-    Status,
-)
-from intake.money import Money
+from intake.domain import Status
 from intake.pii import SealedPii
 from intake.records import (
     AuditEntry,
     AuditKind,
     BankConfirmation,
-    CreditReport,
-    Decision,
-    DecisionReason,
     NewApplicationRow,
-    OutboxEvent,
-    Outcome,
-    PendingApproval,
     RecordedDecision,
-    RiskLevel,
-    RuleEffect,
     StoredApplication,
 )
-from svckit.db import CONNECTION_ERRORS, decode_json, libpq_url
+from intake.rows import application_from_row, confirmation_from_row, details_to_json, reason_to_json
+from svckit.db import CONNECTION_ERRORS
 from svckit.telemetry import current_traceparent
 
-_DETAILS_TYPES: Mapping[str, type[CountryDetails]] = {
-    cls.__name__: cls
-    for cls in (SpainDetails, PortugalDetails, ItalyDetails, MexicoDetails, ColombiaDetails, BrazilDetails)
-}
 _FINAL = [Status.REJECTED.value, Status.CANCELLED.value, Status.COMPLETED.value]
 
 
@@ -241,7 +214,7 @@ class ApplicationRepository:
             row.consent.granted_at,
             row.consent.channel.value,
             row.consent.reference,
-            _details_to_json(row.country_details),
+            details_to_json(row.country_details),
             row.partner_id,
             row.created_by,
             row.request_id,
@@ -290,7 +263,7 @@ class ApplicationRepository:
 
     async def get(self, application_id: UUID) -> StoredApplication | None:
         row = await self._connection.fetchrow(_SELECT_APPLICATIONS + "WHERE a.id = $1", application_id)
-        return None if row is None else _to_application(row)
+        return None if row is None else application_from_row(row)
 
     async def page(self, where: ListFilter, *, before: UUID | None, limit: int) -> list[StoredApplication]:
         """Applications matching the filter, newest first, with ids below `before` when given."""
@@ -312,7 +285,7 @@ class ApplicationRepository:
         where_clause = f"WHERE {' AND '.join(conditions)} " if conditions else ""
         statement = f"{_SELECT_APPLICATIONS}{where_clause}ORDER BY a.id DESC LIMIT ${len(arguments)}"
         rows = await self._connection.fetch(statement, *arguments)
-        return [_to_application(row) for row in rows]
+        return [application_from_row(row) for row in rows]
 
     async def change_status(
         self,
@@ -400,7 +373,7 @@ class ApplicationRepository:
         row = await self._connection.fetchrow(
             _START_PENDING, application_id, actor, reason, job_id, current_traceparent(), reveal_reason
         )
-        return None if row is None else _to_application(row)
+        return None if row is None else application_from_row(row)
 
     async def decide_validating(
         self, application_id: UUID, recorded: RecordedDecision, *, status: Status, actor: str, reason: str
@@ -415,7 +388,7 @@ class ApplicationRepository:
             decision.outcome.value,
             decision.risk_score,
             decision.risk_level.value,
-            [_reason_to_json(reason) for reason in decision.reasons],
+            [reason_to_json(reason) for reason in decision.reasons],
             decision.rule_set_version,
             decision.decided_at,
             report.provider,
@@ -433,7 +406,7 @@ class ApplicationRepository:
             reason,
             current_traceparent(),
         )
-        return None if row is None else dataclasses.replace(_to_application(row), decision=recorded)
+        return None if row is None else dataclasses.replace(application_from_row(row), decision=recorded)
 
     async def insert_decision(self, application_id: UUID, recorded: RecordedDecision) -> bool:
         """Stores a job's decision; False when that job's decision is already stored."""
@@ -445,7 +418,7 @@ class ApplicationRepository:
             decision.outcome.value,
             decision.risk_score,
             decision.risk_level.value,
-            [_reason_to_json(reason) for reason in decision.reasons],
+            [reason_to_json(reason) for reason in decision.reasons],
             decision.rule_set_version,
             decision.decided_at,
             report.provider,
@@ -475,7 +448,7 @@ class ApplicationRepository:
             "FROM bank_confirmations WHERE webhook_id = $1",
             webhook_id,
         )
-        return None if row is None else (row["application_id"], _to_confirmation(row))
+        return None if row is None else (row["application_id"], confirmation_from_row(row))
 
     async def insert_bank_confirmation(
         self, application_id: UUID, confirmation: BankConfirmation, *, recorded_by: str
@@ -560,222 +533,6 @@ async def _unavailable_on_connection_loss() -> AsyncIterator[None]:
         raise DatabaseUnavailable(type(error).__name__) from error
 
 
-class Outbox:
-    """The relay's own connection to the outbox: it holds the leadership lock, hears the NOTIFY that
-    every committed event sends, and reads and stamps events.
-
-    Only the replica holding the session-level advisory lock relays, so an application's events leave
-    in the order they were written. The lock goes with the connection: if it drops, another replica
-    takes over.
-    """
-
-    CHANNEL = "intake_outbox"
-    LOCK_KEY = 7_236_838_217_445_013_876  # any constant shared by every replica of intake
-
-    def __init__(self, database_url: str) -> None:
-        self._dsn = libpq_url(database_url)
-        self._connection: asyncpg.Connection | None = None
-        self._woken = asyncio.Event()
-
-    @property
-    def held(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed()
-
-    async def acquire(self) -> bool:
-        """Tries once to become the relaying replica; True when this one is."""
-        await self.release()
-        # Stamping events published need not wait for the disk: a stamp lost in a crash only republishes
-        # the events, and JetStream drops a message id it has already stored.
-        connection = await asyncpg.connect(
-            self._dsn,
-            server_settings={"application_name": "intake-outbox-relay", "synchronous_commit": "off"},
-        )
-        try:
-            if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", self.LOCK_KEY):
-                await connection.close()
-                return False
-            await decode_json(connection)
-            await connection.add_listener(self.CHANNEL, self._notified)
-        except BaseException:
-            await connection.close()
-            raise
-        self._connection = connection
-        self._woken.set()  # look at once: events may have been written while nobody relayed
-        return True
-
-    async def wait(self, seconds: float) -> None:
-        """Returns when events were written since the last call, or after `seconds` (a safety poll)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._woken.wait(), seconds)
-        self._woken.clear()
-
-    async def unpublished(self, limit: int) -> list[OutboxEvent]:
-        rows = await self._held().fetch(
-            "SELECT id, event_id, application_id, subject, payload, created_at, trace_context "
-            "FROM outbox_events WHERE published_at IS NULL ORDER BY id LIMIT $1",
-            limit,
-        )
-        return [OutboxEvent(**dict(row)) for row in rows]
-
-    async def mark_published(self, ids: Sequence[int]) -> None:
-        await self._held().execute(
-            "UPDATE outbox_events SET published_at = clock_timestamp() "
-            "WHERE id = ANY($1::bigint[]) AND published_at IS NULL",
-            list(ids),
-        )
-
-    async def backlog(self) -> tuple[int, datetime | None]:
-        """How many events wait, and when the oldest was written."""
-        row = await self._held().fetchrow(
-            "SELECT count(*) AS waiting, min(created_at) AS oldest "
-            "FROM outbox_events WHERE published_at IS NULL"
-        )
-        assert row is not None
-        return int(row["waiting"]), row["oldest"]
-
-    async def release(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None and not connection.is_closed():
-            with contextlib.suppress(Exception):
-                await connection.close(timeout=2)
-
-    def _held(self) -> asyncpg.Connection:
-        if self._connection is None or self._connection.is_closed():
-            raise DatabaseUnavailable("the relay's connection is closed")
-        return self._connection
-
-    def _notified(self, *_: object) -> None:
-        self._woken.set()
-
-
 async def check_connection(pool: asyncpg.Pool) -> None:
     """Fails when the database cannot be reached or has no intake schema yet."""
     await pool.fetchval("SELECT count(*) FROM applications WHERE false")
-
-
-def _to_application(row: Mapping[str, Any]) -> StoredApplication:
-    currency = row["currency"]
-    wrapped_key = row["pii_wrapped_key"]
-    return StoredApplication(
-        id=row["id"],
-        country=Country(row["country"]),
-        status=Status(row["status"]),
-        status_reason=row["status_reason"],
-        version=row["version"],
-        requested_amount=Money(currency, row["requested_amount"]),
-        monthly_income=Money(currency, row["monthly_income"]),
-        term_months=row["term_months"],
-        document_type=DocumentType(row["document_type"]),
-        sealed=None
-        if wrapped_key is None
-        else SealedPii(
-            key_id=row["pii_key_id"],
-            wrapped_key=wrapped_key,
-            full_name=row["full_name_ciphertext"],
-            document=row["document_ciphertext"],
-        ),
-        consent=Consent(
-            granted_at=row["consent_granted_at"],
-            channel=ConsentChannel(row["consent_channel"]),
-            reference=row["consent_reference"],
-        ),
-        country_details=_details_from_json(row["country_details"]),
-        partner_id=row["partner_id"],
-        scoring_job_id=row["scoring_job_id"],
-        scoring_failure=row["scoring_failure"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        decision=_to_decision(row),
-        bank_confirmations=tuple(_to_confirmation(item) for item in row.get("confirmations") or ()),
-        pending_approval=None
-        if row["pending_approval_by"] is None
-        else PendingApproval(
-            requested_by=row["pending_approval_by"],
-            reason=row["pending_approval_reason"],
-            requested_at=row["pending_approval_at"],
-        ),
-        erased_at=row["pii_erased_at"],
-    )
-
-
-def _to_decision(row: Mapping[str, Any]) -> RecordedDecision | None:
-    if row.get("decision_id") is None:  # absent: a statement that returns the application alone
-        return None
-    currency = row["report_currency"]
-    return RecordedDecision(
-        job_id=row["decision_job_id"],
-        decision=Decision(
-            outcome=Outcome(row["decision_outcome"]),
-            risk_score=row["decision_risk_score"],
-            risk_level=RiskLevel(row["decision_risk_level"]),
-            reasons=tuple(_reason_from_json(reason) for reason in row["decision_reasons"]),
-            rule_set_version=row["decision_rule_set_version"],
-            decided_at=row["decision_decided_at"],
-        ),
-        credit_report=CreditReport(
-            provider=row["report_provider"],
-            credit_score=row["report_credit_score"],
-            total_debt=Money(currency, row["report_total_debt"]),
-            monthly_obligations=Money(currency, row["report_monthly_obligations"]),
-            has_defaults=row["report_has_defaults"],
-            account_age_months=row["report_account_age_months"],
-            fallback=row["report_fallback"],
-            report_id=row["report_id"],
-            reported_at=row["reported_at"],
-        ),
-    )
-
-
-def _to_confirmation(row: Mapping[str, Any]) -> BankConfirmation:
-    """From a row, or from the JSON the list query aggregates (times as text, amounts as text)."""
-    amount = row["amount_disbursed"]
-    return BankConfirmation(
-        webhook_id=row["webhook_id"],
-        bank_reference=row["bank_reference"],
-        identity_verified=row["identity_verified"],
-        disbursed=row["disbursed"],
-        amount_disbursed=None if amount is None else Money(row["currency"], Decimal(amount)),
-        occurred_at=_moment(row["occurred_at"]),
-        recorded_at=_moment(row["recorded_at"]),
-    )
-
-
-def _moment(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
-
-
-def _reason_to_json(reason: DecisionReason) -> dict[str, Any]:
-    return {
-        "code": reason.code,
-        "effect": reason.effect.value,
-        "points": reason.points,
-        "observed": reason.observed,
-        "threshold": reason.threshold,
-        "message": reason.message,
-        "localized_messages": dict(reason.localized_messages),
-    }
-
-
-def _reason_from_json(data: Mapping[str, Any]) -> DecisionReason:
-    return DecisionReason(
-        code=data["code"],
-        effect=RuleEffect(data["effect"]),
-        points=int(data["points"]),
-        observed=data["observed"],
-        threshold=data["threshold"],
-        message=data["message"],
-        localized_messages=dict(data.get("localized_messages", {})),
-    )
-
-
-def _details_to_json(details: CountryDetails | None) -> dict[str, Any] | None:
-    if details is None:
-        return None
-    return {"type": type(details).__name__, **dataclasses.asdict(details)}
-
-
-def _details_from_json(data: Mapping[str, Any] | None) -> CountryDetails | None:
-    if data is None:
-        return None
-    fields = dict(data)
-    return _DETAILS_TYPES[fields.pop("type")](**fields)
