@@ -1,12 +1,16 @@
-"""Tracer set-up and trace context carried in message headers."""
+"""Tracer set-up, trace context carried in message headers, and SQL spans without their arguments."""
 
 from __future__ import annotations
 
+import asyncpg
 from opentelemetry import trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from svckit.telemetry import configure_tracing, extract_context, inject_headers
+from svckit.db import libpq_url
+from svckit.telemetry import configure_tracing, extract_context, inject_headers, instrument_asyncpg
 
 
 def processors(provider: TracerProvider) -> tuple[object, ...]:
@@ -42,3 +46,29 @@ def test_trace_context_round_trips_through_message_headers(tracer_provider: Trac
 
 def test_no_headers_extract_to_no_span() -> None:
     assert not trace.get_current_span(extract_context(None)).get_span_context().is_valid
+
+
+async def test_sql_spans_carry_the_statement_but_never_its_arguments(postgres_url: str) -> None:
+    instrumentor = AsyncPGInstrumentor()
+    instrumentor.uninstrument()  # another test's service may have instrumented it for its own provider
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrument_asyncpg(provider)
+    statement = "SELECT length($1::text)"
+    secret = "Qzuvwxyzab Qmarkerzzz 12345678Z"
+    try:
+        connection = await asyncpg.connect(libpq_url(postgres_url))
+        try:
+            assert await connection.fetchval(statement, secret) == len(secret)
+        finally:
+            await connection.close()
+    finally:
+        instrumentor.uninstrument()
+
+    spans = exporter.get_finished_spans()
+    texts = [str(value) for span in spans for value in (span.name, *(span.attributes or {}).values())] + [
+        str(value) for span in spans for event in span.events for value in (event.attributes or {}).values()
+    ]
+    assert statement in texts
+    assert not [text for text in texts if "Qmarkerzzz" in text or "12345678Z" in text]

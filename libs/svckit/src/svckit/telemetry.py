@@ -70,9 +70,11 @@ def inject_headers(headers: MutableMapping[str, str]) -> MutableMapping[str, str
 def instrument_asyncpg(provider: trace.TracerProvider | None = None) -> None:
     """A span for every asyncpg query: the statement with its placeholders, never the arguments (they
     hold personal data). Process-wide, so the first call's provider is the one used."""
-    instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]  # the library is untyped
+    # The instrumentor is a process-wide singleton and takes `capture_parameters` in its constructor
+    # (instrument() ignores it): say False explicitly, whatever a later version's default may be.
+    instrumentor = AsyncPGInstrumentor(capture_parameters=False)  # type: ignore[no-untyped-call]
     if not instrumentor.is_instrumented_by_opentelemetry:
-        instrumentor.instrument(tracer_provider=provider, capture_parameters=False)
+        instrumentor.instrument(tracer_provider=provider)
 
 
 def current_traceparent() -> str | None:
